@@ -1,0 +1,92 @@
+//===- CoreHandleCheck.cpp - grpc-leak-core-handle ------------------------===//
+
+#include "CoreHandleCheck.h"
+#include "grpcleak/HandleLifetime.h"
+
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::grpcleak {
+
+CoreHandleCheck::CoreHandleCheck(StringRef Name, ClangTidyContext *Context)
+    : GrpcLeakCheck(Name, Context),
+      ReleaseFunctions(readRegexOption("ReleaseFunctions")) {}
+
+void CoreHandleCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
+  Options.store(Opts, "ReleaseFunctions", ReleaseFunctions.Text);
+}
+
+void CoreHandleCheck::registerMatchers(MatchFinder *Finder) {
+  std::vector<StringRef> Acquires;
+  for (const ::grpcleak::CoreHandlePair &Pair : ::grpcleak::coreHandlePairs())
+    Acquires.push_back(Pair.Acquire);
+  Finder->addMatcher(
+      callExpr(callee(functionDecl(hasAnyName(Acquires)))).bind("acquire"),
+      this);
+}
+
+void CoreHandleCheck::check(const MatchFinder::MatchResult &Result) {
+  const auto *Acquire = Result.Nodes.getNodeAs<CallExpr>("acquire");
+  const ::grpcleak::CoreHandlePair *Pair =
+      ::grpcleak::findCoreAcquire(Acquire->getDirectCallee());
+  if (!Pair)
+    return;
+  const ::grpcleak::FunctionFlow *Flow = flowAround(*Acquire, *Result.Context);
+  if (!Flow)
+    return;
+
+  ::grpcleak::HandleLifetimeAnalysis Analysis(*Result.Context,
+                                              ReleaseFunctions.get());
+  std::optional<::grpcleak::HandleLeak> Leak =
+      Analysis.analyze(*Acquire, *Pair, *Flow);
+  if (!Leak)
+    return;
+
+  using Exit = ::grpcleak::HandleLeak::Exit;
+  if (Leak->How == Exit::NeverBound) {
+    const auto *Receiver = llvm::cast<CallExpr>(Leak->At);
+    diag(Acquire->getBeginLoc(),
+         "the gRPC %0 created by '%1' is passed to %2, which does not take "
+         "ownership of it, and is never released with '%3'")
+        << Pair->Noun << Pair->Acquire << Receiver->getDirectCallee()
+        << Pair->Release;
+    return;
+  }
+
+  diag(Acquire->getBeginLoc(),
+       "gRPC %0 %1 from '%2' is not released with '%3' on every path")
+      << Pair->Noun << Leak->Var << Pair->Acquire << Pair->Release;
+  switch (Leak->How) {
+  case Exit::Return:
+    diag(Leak->At->getBeginLoc(), "returns here without calling '%0' on %1",
+         DiagnosticIDs::Note)
+        << Pair->Release << Leak->Var;
+    break;
+  case Exit::EndOfFunction:
+    if (const auto *Body =
+            llvm::dyn_cast_or_null<CompoundStmt>(Flow->function().getBody()))
+      diag(Body->getRBracLoc(),
+           "reaches the end of the function without calling '%0' on %1",
+           DiagnosticIDs::Note)
+          << Pair->Release << Leak->Var;
+    break;
+  case Exit::Overwritten:
+    diag(Leak->At->getBeginLoc(),
+         "%0 is overwritten here without calling '%1' on it first",
+         DiagnosticIDs::Note)
+        << Leak->Var << Pair->Release;
+    break;
+  case Exit::NextIteration:
+    diag(Leak->At->getBeginLoc(),
+         "the next loop iteration creates another %0 here without calling "
+         "'%1' on %2",
+         DiagnosticIDs::Note)
+        << Pair->Noun << Pair->Release << Leak->Var;
+    break;
+  case Exit::NeverBound:
+    break;
+  }
+}
+
+} // namespace clang::tidy::grpcleak

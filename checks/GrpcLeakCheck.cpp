@@ -1,0 +1,46 @@
+//===- GrpcLeakCheck.cpp - What every grpc-leak check shares --------------===//
+
+#include "GrpcLeakCheck.h"
+#include "grpcleak/AstUtil.h"
+
+namespace clang::tidy::grpcleak {
+
+void GrpcLeakCheck::onEndOfTranslationUnit() {
+  if (LastContext)
+    ::grpcleak::FlowCache::clear(*LastContext);
+  LastContext = nullptr;
+}
+
+GrpcLeakCheck::RegexOption GrpcLeakCheck::readRegexOption(StringRef Name) {
+  RegexOption Option;
+  Option.Text = Options.get(Name, "").str();
+  if (Option.Text.empty())
+    return Option;
+  llvm::Regex Compiled(Option.Text);
+  std::string Error;
+  if (!Compiled.isValid(Error)) {
+    configurationDiag("invalid regular expression '%0' in option '%1.%2': %3")
+        << Option.Text << getID() << Name << Error;
+    return Option;
+  }
+  Option.Compiled.emplace(std::move(Compiled));
+  return Option;
+}
+
+bool GrpcLeakCheck::isGenerated(SourceLocation Loc,
+                                const SourceManager &SM) const {
+  return ::grpcleak::isInGeneratedFile(Loc, SM);
+}
+
+const ::grpcleak::FunctionFlow *GrpcLeakCheck::flowAround(const Stmt &S,
+                                                          ASTContext &Ctx) {
+  LastContext = &Ctx;
+  if (isGenerated(S.getBeginLoc(), Ctx.getSourceManager()))
+    return nullptr;
+  const FunctionDecl *FD = ::grpcleak::enclosingCallable(S, Ctx);
+  if (!FD || ::grpcleak::isUnanalyzable(*FD))
+    return nullptr;
+  return ::grpcleak::FlowCache::get(*FD, Ctx);
+}
+
+} // namespace clang::tidy::grpcleak

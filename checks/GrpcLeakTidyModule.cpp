@@ -1,0 +1,33 @@
+//===- GrpcLeakTidyModule.cpp - registers the grpc-leak checks ------------===//
+
+#include "ChannelInLoopCheck.h"
+#include "CoreHandleCheck.h"
+#include "StreamDeadlineCheck.h"
+
+#include "clang-tidy/ClangTidyModule.h"
+
+namespace clang::tidy {
+namespace grpcleak {
+
+class GrpcLeakModule : public ClangTidyModule {
+public:
+  void addCheckFactories(ClangTidyCheckFactories &CheckFactories) override {
+    CheckFactories.registerCheck<ChannelInLoopCheck>(
+        "grpc-leak-channel-in-loop");
+    CheckFactories.registerCheck<CoreHandleCheck>("grpc-leak-core-handle");
+    CheckFactories.registerCheck<StreamDeadlineCheck>(
+        "grpc-leak-stream-deadline");
+  }
+};
+
+} // namespace grpcleak
+
+static ClangTidyModuleRegistry::Add<grpcleak::GrpcLeakModule>
+    X("grpc-leak-module", "Checks for gRPC C++ handle, deadline and client "
+                          "leaks.");
+
+// Referenced by the drivers so that static linking keeps this module.
+// NOLINTNEXTLINE(misc-use-internal-linkage)
+volatile int GrpcLeakModuleAnchorSource = 0;
+
+} // namespace clang::tidy

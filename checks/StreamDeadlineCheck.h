@@ -1,0 +1,29 @@
+//===- StreamDeadlineCheck.h - grpc-leak-stream-deadline --------*- C++ -*-===//
+
+#ifndef GRPCLEAK_CHECKS_STREAM_DEADLINE_CHECK_H
+#define GRPCLEAK_CHECKS_STREAM_DEADLINE_CHECK_H
+
+#include "GrpcLeakCheck.h"
+
+namespace clang::tidy::grpcleak {
+
+/// Finds streaming RPCs started on a local grpc::ClientContext that has no
+/// deadline set on every path before the call.
+///
+/// For the user-facing documentation see docs/checks/grpc-leak-stream-deadline.md.
+class StreamDeadlineCheck : public GrpcLeakCheck {
+public:
+  StreamDeadlineCheck(StringRef Name, ClangTidyContext *Context);
+  void registerMatchers(ast_matchers::MatchFinder *Finder) override;
+  void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
+
+private:
+  const bool CheckUnary;
+  const bool TrustServerContextPropagation;
+  const RegexOption DeadlineSetterFunctions;
+};
+
+} // namespace clang::tidy::grpcleak
+
+#endif // GRPCLEAK_CHECKS_STREAM_DEADLINE_CHECK_H

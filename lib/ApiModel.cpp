@@ -1,0 +1,267 @@
+//===- ApiModel.cpp - What the gRPC API does, as the checks need it --------===//
+
+#include "grpcleak/ApiModel.h"
+#include "grpcleak/AstUtil.h"
+
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/DeclTemplate.h"
+#include "llvm/ADT/StringMap.h"
+
+using namespace clang;
+
+namespace grpcleak {
+namespace {
+
+const CoreHandlePair CoreHandles[] = {
+#define GRPC_CORE_HANDLE(Noun, Acquire, Release, ReleaseArg)                   \
+  {Noun, #Acquire, #Release, ReleaseArg},
+#include "grpcleak/GrpcApi.def"
+};
+
+struct OwnershipEntry {
+  llvm::StringRef Function;
+  unsigned Arg;
+};
+const OwnershipEntry CoreOwnershipTakers[] = {
+#define GRPC_CORE_TAKES_OWNERSHIP(Function, Arg) {#Function, Arg},
+#include "grpcleak/GrpcApi.def"
+};
+
+const llvm::StringRef ChannelFactories[] = {
+#define GRPC_CHANNEL_FACTORY(Name) Name,
+#include "grpcleak/GrpcApi.def"
+};
+
+const llvm::StringRef ClientStreams[] = {
+#define GRPC_CLIENT_STREAM(Name) Name,
+#include "grpcleak/GrpcApi.def"
+};
+
+const llvm::StringRef ClientStreamReactors[] = {
+#define GRPC_CLIENT_STREAM_REACTOR(Name) Name,
+#include "grpcleak/GrpcApi.def"
+};
+
+const llvm::StringRef ContextFromServer[] = {
+#define GRPC_CONTEXT_FROM_SERVER(Method) Method,
+#include "grpcleak/GrpcApi.def"
+};
+
+/// The C core declares its API at global scope with C linkage.
+bool isGlobalFunction(const FunctionDecl *FD) {
+  return FD && FD->getIdentifier() &&
+         FD->getDeclContext()->getRedeclContext()->isTranslationUnit();
+}
+
+bool matchesAnyQualifiedName(const NamedDecl *D,
+                             llvm::ArrayRef<llvm::StringRef> Names) {
+  for (llvm::StringRef Name : Names)
+    if (hasQualifiedName(D, Name))
+      return true;
+  return false;
+}
+
+/// The class template \p T is an instance of, if it is one.
+const ClassTemplateDecl *templateOf(QualType T) {
+  const auto *RD = T.isNull() ? nullptr : T->getAsCXXRecordDecl();
+  if (const auto *Spec = llvm::dyn_cast_or_null<ClassTemplateSpecializationDecl>(RD))
+    return Spec->getSpecializedTemplate();
+  return nullptr;
+}
+
+/// For `std::unique_ptr<X<...>>`, the template X.
+const ClassTemplateDecl *uniquePtrPointeeTemplate(QualType T) {
+  const auto *RD = T.isNull() ? nullptr : T->getAsCXXRecordDecl();
+  const auto *Spec = llvm::dyn_cast_or_null<ClassTemplateSpecializationDecl>(RD);
+  if (!Spec || !hasQualifiedName(Spec, "::std::unique_ptr") ||
+      Spec->getTemplateArgs().size() < 1 ||
+      Spec->getTemplateArgs()[0].getKind() != TemplateArgument::Type)
+    return nullptr;
+  return templateOf(Spec->getTemplateArgs()[0].getAsType());
+}
+
+bool isPointerToClientContext(QualType T) {
+  return !T.isNull() && T->isPointerType() &&
+         isClientContextType(T->getPointeeType());
+}
+
+} // namespace
+
+llvm::ArrayRef<CoreHandlePair> coreHandlePairs() { return CoreHandles; }
+
+const CoreHandlePair *findCoreAcquire(const FunctionDecl *FD) {
+  if (!isGlobalFunction(FD))
+    return nullptr;
+  static const llvm::StringMap<const CoreHandlePair *> ByAcquire = [] {
+    llvm::StringMap<const CoreHandlePair *> Map;
+    for (const CoreHandlePair &P : CoreHandles)
+      Map.try_emplace(P.Acquire, &P);
+    return Map;
+  }();
+  return ByAcquire.lookup(FD->getName());
+}
+
+bool isCoreRelease(const CallExpr *Call, const CoreHandlePair &Pair,
+                   const Expr *&Handle) {
+  const FunctionDecl *FD = Call->getDirectCallee();
+  if (!isGlobalFunction(FD) || FD->getName() != Pair.Release ||
+      Call->getNumArgs() <= Pair.ReleaseArg)
+    return false;
+  Handle = Call->getArg(Pair.ReleaseArg);
+  return true;
+}
+
+bool isCoreApiFunction(const FunctionDecl *FD) {
+  if (!isGlobalFunction(FD))
+    return false;
+  llvm::StringRef Name = FD->getName();
+  return Name.starts_with("grpc_") || Name.starts_with("gpr_");
+}
+
+bool coreTakesOwnership(const FunctionDecl *FD, unsigned Arg) {
+  if (!isGlobalFunction(FD))
+    return false;
+  for (const OwnershipEntry &E : CoreOwnershipTakers)
+    if (FD->getName() == E.Function && Arg == E.Arg)
+      return true;
+  return false;
+}
+
+bool isChannelFactory(const FunctionDecl *FD) {
+  return FD && FD->getIdentifier() &&
+         FD->getName().contains("Channel") &&
+         matchesAnyQualifiedName(FD, ChannelFactories);
+}
+
+bool isStubFactoryCall(const Expr *E) {
+  E = E->IgnoreParenImpCasts();
+  if (const auto *Call = llvm::dyn_cast<CallExpr>(E)) {
+    const auto *MD = llvm::dyn_cast_or_null<CXXMethodDecl>(Call->getDirectCallee());
+    return MD && MD->isStatic() && MD->getIdentifier() &&
+           MD->getName() == "NewStub";
+  }
+  if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(E)) {
+    const CXXRecordDecl *RD = Construct->getConstructor()->getParent();
+    if (RD->getIdentifier() && RD->getName() == "Stub" &&
+        llvm::isa<CXXRecordDecl>(RD->getDeclContext()))
+      return true;
+    if (const auto *Spec = llvm::dyn_cast<ClassTemplateSpecializationDecl>(RD))
+      return hasQualifiedName(Spec->getSpecializedTemplate(),
+                              "::grpc::TemplatedGenericStub");
+  }
+  return false;
+}
+
+bool isClientContextType(QualType T) {
+  if (T.isNull())
+    return false;
+  const auto *RD = T.getNonReferenceType()->getAsCXXRecordDecl();
+  return RD && hasQualifiedName(RD, "::grpc::ClientContext");
+}
+
+bool isClientContextOwnerType(QualType T) {
+  if (T.isNull())
+    return false;
+  const auto *RD = T.getNonReferenceType()->getAsCXXRecordDecl();
+  const auto *Spec = llvm::dyn_cast_or_null<ClassTemplateSpecializationDecl>(RD);
+  if (!Spec || !(hasQualifiedName(Spec, "::std::unique_ptr") ||
+                 hasQualifiedName(Spec, "::std::shared_ptr")))
+    return false;
+  const TemplateArgumentList &Args = Spec->getTemplateArgs();
+  return Args.size() >= 1 && Args[0].getKind() == TemplateArgument::Type &&
+         isClientContextType(Args[0].getAsType());
+}
+
+bool isDeadlineSetter(const CallExpr *Call, const Expr *&Context) {
+  const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call);
+  if (!Member)
+    return false;
+  const CXXMethodDecl *MD = Member->getMethodDecl();
+  if (!MD || !MD->getIdentifier() || MD->getName() != "set_deadline" ||
+      !hasQualifiedName(MD->getParent(), "::grpc::ClientContext"))
+    return false;
+  Context = Member->getImplicitObjectArgument();
+  return Context != nullptr;
+}
+
+bool isContextFromServer(const CallExpr *Call) {
+  const auto *MD = llvm::dyn_cast_or_null<CXXMethodDecl>(Call->getDirectCallee());
+  if (!MD || !MD->isStatic() || !MD->getIdentifier() ||
+      !hasQualifiedName(MD->getParent(), "::grpc::ClientContext"))
+    return false;
+  for (llvm::StringRef Name : ContextFromServer)
+    if (MD->getName() == Name)
+      return true;
+  return false;
+}
+
+std::optional<RpcStart> classifyRpcStart(const CallExpr *Call) {
+  const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call);
+  if (!Member || Call->getNumArgs() == 0)
+    return std::nullopt;
+  const CXXMethodDecl *MD = Member->getMethodDecl();
+  if (!MD || MD->getNumParams() == 0 ||
+      !isPointerToClientContext(MD->getParamDecl(0)->getType()) ||
+      hasQualifiedName(MD->getParent(), "::grpc::ClientContext"))
+    return std::nullopt;
+
+  RpcStart Start;
+  Start.Call = Call;
+  Start.Context = Call->getArg(0);
+  Start.Method = MD;
+
+  QualType Ret = MD->getReturnType();
+  if (const ClassTemplateDecl *Stream = uniquePtrPointeeTemplate(Ret)) {
+    if (matchesAnyQualifiedName(Stream, ClientStreams)) {
+      Start.Streaming = true;
+      Start.Api = Stream->getName().contains("Async") ? RpcApi::Async
+                                                      : RpcApi::Sync;
+      return Start;
+    }
+    if (hasQualifiedName(Stream, "::grpc::ClientAsyncResponseReader") ||
+        hasQualifiedName(Stream, "::grpc::ClientAsyncResponseReaderInterface")) {
+      Start.Api = RpcApi::Async;
+      return Start;
+    }
+    return std::nullopt;
+  }
+  if (Ret->isVoidType()) {
+    // Callback API: the reactor (or completion callback) is the last parameter.
+    for (const ParmVarDecl *Param : MD->parameters()) {
+      QualType T = Param->getType();
+      if (!T->isPointerType())
+        continue;
+      if (const ClassTemplateDecl *Reactor = templateOf(T->getPointeeType())) {
+        if (matchesAnyQualifiedName(Reactor, ClientStreamReactors)) {
+          Start.Api = RpcApi::Callback;
+          Start.Streaming = true;
+          return Start;
+        }
+      }
+      if (const auto *RD = T->getPointeeType()->getAsCXXRecordDecl())
+        if (hasQualifiedName(RD, "::grpc::ClientUnaryReactor")) {
+          Start.Api = RpcApi::Callback;
+          return Start;
+        }
+    }
+    const ParmVarDecl *Last = MD->parameters().back();
+    if (const auto *RD = Last->getType().getNonReferenceType()->getAsCXXRecordDecl())
+      if (hasQualifiedName(RD, "::std::function")) {
+        Start.Api = RpcApi::Callback;
+        return Start;
+      }
+    return std::nullopt;
+  }
+  if (const auto *RD = Ret->getAsCXXRecordDecl())
+    if (hasQualifiedName(RD, "::grpc::Status")) {
+      Start.Api = RpcApi::Sync;
+      return Start;
+    }
+  return std::nullopt;
+}
+
+bool isGeneratedFileName(llvm::StringRef FileName) {
+  return FileName.ends_with(".pb.h") || FileName.ends_with(".pb.cc");
+}
+
+} // namespace grpcleak

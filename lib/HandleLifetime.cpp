@@ -1,0 +1,333 @@
+//===- HandleLifetime.cpp - Is a C-core handle released on every path? -----===//
+
+#include "grpcleak/HandleLifetime.h"
+#include "grpcleak/AstUtil.h"
+
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+
+using namespace clang;
+
+namespace grpcleak {
+namespace {
+
+/// True if \p E is the handle \p Var or its address.
+bool isHandleOrAddress(const Expr *E, const VarDecl *Var) {
+  if (isRefTo(E, Var))
+    return true;
+  if (const auto *U = llvm::dyn_cast<UnaryOperator>(stripValue(E)))
+    return U->getOpcode() == UO_AddrOf && isRefTo(U->getSubExpr(), Var);
+  return false;
+}
+
+/// The first node above \p E that is not a cast or parenthesis, and the
+/// child of it \p E's value arrives through.
+DynTypedNode valueUser(const Expr &E, ASTContext &Ctx, const Expr *&Child) {
+  const Expr *Current = &E;
+  while (true) {
+    auto Parents = Ctx.getParents(*Current);
+    if (Parents.size() != 1)
+      return DynTypedNode();
+    const auto *P = Parents[0].get<Expr>();
+    if (P && (llvm::isa<CastExpr>(P) || llvm::isa<ParenExpr>(P) ||
+              llvm::isa<ExprWithCleanups>(P))) {
+      Current = P;
+      continue;
+    }
+    Child = Current;
+    return Parents[0];
+  }
+}
+
+/// If \p Cond tests \p Var against null: true when the condition holds
+/// exactly when \p Var is non-null, false when it holds exactly when it is
+/// null.
+std::optional<bool> testsNonNull(const Expr *Cond, const VarDecl *Var,
+                                 ASTContext &Ctx) {
+  if (!Cond)
+    return std::nullopt;
+  Cond = Cond->IgnoreParenImpCasts();
+  if (isRefTo(Cond, Var))
+    return true;
+  if (const auto *U = llvm::dyn_cast<UnaryOperator>(Cond))
+    if (U->getOpcode() == UO_LNot)
+      if (std::optional<bool> Inner = testsNonNull(U->getSubExpr(), Var, Ctx))
+        return !*Inner;
+  if (const auto *B = llvm::dyn_cast<BinaryOperator>(Cond)) {
+    if (B->getOpcode() != BO_EQ && B->getOpcode() != BO_NE)
+      return std::nullopt;
+    auto IsNull = [&](const Expr *E) {
+      return E->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) !=
+             Expr::NPCK_NotNull;
+    };
+    if ((isRefTo(B->getLHS(), Var) && IsNull(B->getRHS())) ||
+        (isRefTo(B->getRHS(), Var) && IsNull(B->getLHS())))
+      return B->getOpcode() == BO_NE;
+  }
+  return std::nullopt;
+}
+
+/// Finds what a function body does with one parameter.
+class ParamUseFinder : public RecursiveASTVisitor<ParamUseFinder> {
+public:
+  ParamUseFinder(const ParmVarDecl &Param, HandleLifetimeAnalysis &Analysis,
+                 unsigned Depth)
+      : Param(Param), Analysis(Analysis), Depth(Depth) {}
+
+  ParamEffect Effect = ParamEffect::None;
+
+  bool VisitCallExpr(CallExpr *Call) {
+    for (const CoreHandlePair &Pair : coreHandlePairs()) {
+      const Expr *Handle = nullptr;
+      if (isCoreRelease(Call, Pair, Handle) && isRefTo(Handle, &Param)) {
+        Effect = ParamEffect::Releases;
+        return false;
+      }
+    }
+    for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I) {
+      if (!isRefTo(Call->getArg(I), &Param))
+        continue;
+      const FunctionDecl *Callee = Call->getDirectCallee();
+      if (Callee && isCoreApiFunction(Callee) &&
+          !coreTakesOwnership(Callee, I))
+        continue;
+      if (!Callee || Depth == 0) {
+        Effect = ParamEffect::Unknown;
+        return false;
+      }
+      ParamEffect Inner = Analysis.summarize(*Callee, I);
+      if (Inner != ParamEffect::None) {
+        Effect = Inner;
+        return false;
+      }
+    }
+    return true;
+  }
+  bool VisitReturnStmt(ReturnStmt *R) { return keepsIf(R->getRetValue()); }
+  bool VisitBinaryOperator(BinaryOperator *B) {
+    return B->isAssignmentOp() ? keepsIf(B->getRHS()) : true;
+  }
+  bool VisitCXXConstructExpr(CXXConstructExpr *C) {
+    for (const Expr *Arg : C->arguments())
+      if (!keepsIf(Arg))
+        return false;
+    return true;
+  }
+  bool VisitInitListExpr(InitListExpr *L) {
+    for (const Expr *Init : L->inits())
+      if (!keepsIf(Init))
+        return false;
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *V) {
+    return V->hasInit() ? keepsIf(V->getInit()) : true;
+  }
+
+private:
+  bool keepsIf(const Expr *E) {
+    if (E && isRefTo(E, &Param)) {
+      Effect = ParamEffect::Keeps;
+      return false;
+    }
+    return true;
+  }
+
+  const ParmVarDecl &Param;
+  HandleLifetimeAnalysis &Analysis;
+  unsigned Depth;
+};
+
+} // namespace
+
+ParamEffect HandleLifetimeAnalysis::summarize(const FunctionDecl &FD,
+                                              unsigned Index) {
+  return summarize(FD, Index, SummaryDepth);
+}
+
+ParamEffect HandleLifetimeAnalysis::summarize(const FunctionDecl &FD,
+                                              unsigned Index, unsigned Depth) {
+  const FunctionDecl *Def = nullptr;
+  if (!FD.hasBody(Def) || !Def || Index >= Def->getNumParams() ||
+      Def->isTemplated())
+    return ParamEffect::Unknown;
+  auto Key = std::make_pair(Def, Index);
+  auto [It, Inserted] = Summaries.try_emplace(Key, ParamEffect::Unknown);
+  if (!Inserted)
+    return It->second; // cached, or a recursive call (Unknown: conservative)
+  ParamUseFinder Finder(*Def->getParamDecl(Index), *this,
+                        Depth == 0 ? 0 : Depth - 1);
+  Finder.TraverseStmt(Def->getBody());
+  Summaries[Key] = Finder.Effect;
+  return Finder.Effect;
+}
+
+Verdict HandleLifetimeAnalysis::judgeArgument(const CallExpr &Call,
+                                              unsigned Arg) {
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  if (!Callee)
+    return Verdict::Discharged; // indirect call: cannot tell
+  if (ReleaseFunctions && Callee->getIdentifier() &&
+      ReleaseFunctions->match(Callee->getName()))
+    return Verdict::Discharged; // a release wrapper the user told us about
+  if (isCoreApiFunction(Callee))
+    return coreTakesOwnership(Callee, Arg) ? Verdict::Discharged
+                                           : Verdict::Continue;
+  // Member calls count the object as argument 0 in CXXOperatorCallExpr only.
+  unsigned ParamIndex = Arg;
+  if (llvm::isa<CXXOperatorCallExpr>(&Call))
+    if (llvm::isa<CXXMethodDecl>(Callee)) {
+      if (Arg == 0)
+        return Verdict::Continue; // the handle is the object: not passed
+      ParamIndex = Arg - 1;
+    }
+  switch (summarize(*Callee, ParamIndex)) {
+  case ParamEffect::None:
+    return Verdict::Continue;
+  case ParamEffect::Releases:
+  case ParamEffect::Keeps:
+  case ParamEffect::Unknown:
+    return Verdict::Discharged;
+  }
+  return Verdict::Discharged;
+}
+
+Verdict HandleLifetimeAnalysis::judge(const Stmt &S, const VarDecl &Var,
+                                      const CallExpr &Acquire,
+                                      const CoreHandlePair &Pair) {
+  if (&S == &Acquire)
+    return Verdict::Violated; // acquired again before being released
+
+  if (const auto *Call = llvm::dyn_cast<CallExpr>(&S)) {
+    const Expr *Handle = nullptr;
+    if (isCoreRelease(Call, Pair, Handle) && isRefTo(Handle, &Var))
+      return Verdict::Discharged;
+    for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I)
+      if (isHandleOrAddress(Call->getArg(I), &Var))
+        if (judgeArgument(*Call, I) == Verdict::Discharged)
+          return Verdict::Discharged;
+    return Verdict::Continue;
+  }
+  if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(&S)) {
+    for (const Expr *Arg : Construct->arguments())
+      if (isHandleOrAddress(Arg, &Var))
+        return Verdict::Discharged; // wrapped by an owner (RAII)
+    return Verdict::Continue;
+  }
+  if (const auto *Return = llvm::dyn_cast<ReturnStmt>(&S))
+    return isRefTo(Return->getRetValue(), &Var) ? Verdict::Discharged
+                                                : Verdict::Continue;
+  if (const auto *Assign = llvm::dyn_cast<BinaryOperator>(&S)) {
+    if (!Assign->isAssignmentOp())
+      return Verdict::Continue;
+    if (isRefTo(Assign->getRHS(), &Var))
+      return Verdict::Discharged; // stored elsewhere
+    if (isRefTo(Assign->getLHS(), &Var) &&
+        stripValue(Assign->getRHS()) != &Acquire)
+      return Verdict::Violated; // overwritten while still held
+    return Verdict::Continue;
+  }
+  if (const auto *Decl = llvm::dyn_cast<DeclStmt>(&S)) {
+    for (const clang::Decl *D : Decl->decls())
+      if (const auto *Other = llvm::dyn_cast<VarDecl>(D))
+        if (Other != &Var && Other->hasInit() &&
+            isHandleOrAddress(Other->getInit(), &Var))
+          return Verdict::Discharged; // copied into another variable
+    return Verdict::Continue;
+  }
+  if (const auto *List = llvm::dyn_cast<InitListExpr>(&S)) {
+    for (const Expr *Init : List->inits())
+      if (isHandleOrAddress(Init, &Var))
+        return Verdict::Discharged;
+    return Verdict::Continue;
+  }
+  if (const auto *Lambda = llvm::dyn_cast<LambdaExpr>(&S)) {
+    for (const LambdaCapture &Capture : Lambda->captures())
+      if (Capture.capturesVariable() && Capture.getCapturedVar() == &Var)
+        return Verdict::Discharged;
+    return Verdict::Continue;
+  }
+  if (const auto *U = llvm::dyn_cast<UnaryOperator>(&S)) {
+    // The address escapes unless it goes straight into a call (judged there).
+    if (U->getOpcode() == UO_AddrOf && isRefTo(U->getSubExpr(), &Var)) {
+      const Expr *Child = nullptr;
+      DynTypedNode User = valueUser(*U, Ctx, Child);
+      if (!User.get<CallExpr>())
+        return Verdict::Discharged;
+    }
+  }
+  return Verdict::Continue;
+}
+
+std::optional<HandleLeak>
+HandleLifetimeAnalysis::analyze(const CallExpr &Acquire,
+                                const CoreHandlePair &Pair,
+                                const FunctionFlow &Flow) {
+  HandleLeak Leak;
+  Leak.Acquire = &Acquire;
+  Leak.Pair = &Pair;
+
+  // Who receives the new handle?
+  const Expr *Child = nullptr;
+  DynTypedNode User = valueUser(Acquire, Ctx, Child);
+  const VarDecl *Var = nullptr;
+  if (const auto *V = User.get<VarDecl>()) {
+    if (V->getInit() && stripValue(V->getInit()) == &Acquire)
+      Var = V;
+  } else if (const auto *Assign = User.get<BinaryOperator>()) {
+    if (Assign->getOpcode() == BO_Assign && Assign->getRHS() == Child)
+      Var = referencedVar(Assign->getLHS());
+  } else if (const auto *Call = User.get<CallExpr>()) {
+    // Created inline as an argument: only a C-core callee that does not take
+    // ownership proves that nobody will release it.
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I)
+      if (Call->getArg(I) == Child && Callee && isCoreApiFunction(Callee) &&
+          !coreTakesOwnership(Callee, I)) {
+        Leak.How = HandleLeak::Exit::NeverBound;
+        Leak.At = Call;
+        return Leak;
+      }
+    return std::nullopt;
+  }
+  // Members, globals and statics are someone else's concern (destructors,
+  // process lifetime); anything we do not recognise is not reported.
+  if (!Var || !isAutomaticLocal(Var) || Var->isStaticLocal())
+    return std::nullopt;
+  Leak.Var = Var;
+
+  std::optional<CfgPoint> Start = Flow.locate(Acquire);
+  if (!Start)
+    return std::nullopt;
+
+  auto Judge = [&](const Stmt &S) { return judge(S, *Var, Acquire, Pair); };
+  // A branch on which the handle is null holds nothing to release.
+  auto Follow = [&](const CFGBlock &From, unsigned SuccIndex) {
+    if (From.succ_size() != 2)
+      return true;
+    std::optional<bool> NonNullWhenTrue =
+        testsNonNull(llvm::dyn_cast_or_null<Expr>(From.getTerminatorCondition()),
+                     Var, Ctx);
+    if (!NonNullWhenTrue)
+      return true;
+    unsigned NullBranch = *NonNullWhenTrue ? 1 : 0;
+    return SuccIndex != NullBranch;
+  };
+  std::optional<FlowPath> Path = findPathForward(Flow, *Start, Judge, Follow);
+  if (!Path)
+    return std::nullopt;
+
+  if (Path->ViolatedAt) {
+    Leak.At = Path->ViolatedAt;
+    Leak.How = Path->ViolatedAt == &Acquire ? HandleLeak::Exit::NextIteration
+                                            : HandleLeak::Exit::Overwritten;
+  } else if (Path->ExitReturn) {
+    Leak.At = Path->ExitReturn;
+    Leak.How = HandleLeak::Exit::Return;
+  } else {
+    Leak.How = HandleLeak::Exit::EndOfFunction;
+  }
+  return Leak;
+}
+
+} // namespace grpcleak
