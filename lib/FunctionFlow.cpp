@@ -99,6 +99,10 @@ private:
         else if (Stopped)
           return stop();
     }
+    // A block that calls a [[noreturn]] function (abort, exit, a fatal
+    // logger) keeps an edge to the exit in Clang's CFG; no path goes on.
+    if (Forward && Block->hasNoReturnElement())
+      return std::nullopt;
     const CFGBlock *End = Forward ? &Graph.getExit() : &Graph.getEntry();
     if (Block == End)
       return EndIsWitness ? std::optional<FlowPath>(witness(Block, nullptr))

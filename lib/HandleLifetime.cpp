@@ -173,6 +173,9 @@ Verdict HandleLifetimeAnalysis::judgeArgument(const CallExpr &Call,
   if (isCoreApiFunction(Callee))
     return coreTakesOwnership(Callee, Arg) ? Verdict::Discharged
                                            : Verdict::Continue;
+  // A variadic argument (printf-style logging) is only read.
+  if (Callee->isVariadic() && Arg >= Callee->getNumParams())
+    return Verdict::Continue;
   // Member calls count the object as argument 0 in CXXOperatorCallExpr only.
   unsigned ParamIndex = Arg;
   if (llvm::isa<CXXOperatorCallExpr>(&Call))

@@ -24,8 +24,9 @@ Contract:
   * Active prefixes are CHECK-MESSAGES, CHECK-NOTES and CHECK-FIXES, each
     with `-<SUFFIX>` appended when suffixes are given.  Only prefixes that
     occur in the input are checked:
-      - CHECK-MESSAGES: warning/error lines, -implicit-check-not warnings
-        and errors;
+      - CHECK-MESSAGES: warning/error/note lines, -implicit-check-not
+        warnings and errors (notes may be checked, as in LLVM's runner,
+        but are not required);
       - CHECK-NOTES: warning/error/note lines, -implicit-check-not all three;
       - CHECK-FIXES: clang-tidy runs with -fix (or --fix-notes) and the
         fixed <temp>.cpp is matched with -match-full-lines (as in LLVM's
@@ -183,7 +184,7 @@ def main():
     passes = []
     if prefixes["MESSAGES"]:
         with open(temp + ".msg", "w", encoding="utf-8") as f:
-            f.write(diag_lines(out, ("warning", "error")))
+            f.write(diag_lines(out, ("warning", "error", "note")))
         passes.append(("MESSAGES", temp + ".msg",
                        ["-implicit-check-not={{warning|error}}:"]))
     if prefixes["NOTES"]:
