@@ -12,7 +12,7 @@ import lit.formats
 config.name = "grpc-leak-tidy"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".cpp", ".test"]
-config.excludes = ["Inputs", "protos", "unit", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "protos", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.grpcleak_obj_root, "test")
 

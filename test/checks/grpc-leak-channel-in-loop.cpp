@@ -1,0 +1,159 @@
+// RUN: %check_grpc_leak %s grpc-leak-channel-in-loop %t -- -- %grpc_flags
+//
+// A channel created in a loop body and destroyed in the same iteration.
+// Real gRPC 1.51 headers and generated stubs.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+#include <grpcpp/grpcpp.h>
+#include "demo.grpc.pb.h"
+
+using Clock = std::chrono::system_clock;
+
+// ===== A new channel per iteration ==========================================
+
+// The incident's discovery poller: a channel and a stub per target per poll.
+void PollTargets(const std::vector<std::string> &targets) {
+  for (const auto &target : targets) {
+    auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    // CHECK-NOTES: :[[@LINE-1]]:20: warning: gRPC channel created by 'CreateChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
+    // CHECK-NOTES: :[[@LINE-3]]:3: note: the loop that repeats it is here
+    auto stub = demo::Demo::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Clock::now() + std::chrono::milliseconds(500));
+    demo::Req req;
+    demo::Resp resp;
+    stub->Unary(&ctx, req, &resp);
+  }
+}
+
+// Created inline as the stub's argument, in a while loop.
+void Retry(const std::string &target, int attempts) {
+  while (attempts-- > 0) {
+    auto stub = demo::Demo::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    // CHECK-NOTES: :[[@LINE-1]]:9: warning: gRPC channel created by 'CreateChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
+    // CHECK-NOTES: :[[@LINE-4]]:3: note: the loop that repeats it is here
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Clock::now() + std::chrono::seconds(1));
+    demo::Req req;
+    demo::Resp resp;
+    if (stub->Unary(&ctx, req, &resp).ok())
+      return;
+  }
+}
+
+// A custom channel in a do-while, used only through a temporary stub.
+void Probe(const std::string &target) {
+  grpc::ChannelArguments args;
+  do {
+    auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    // CHECK-NOTES: :[[@LINE-1]]:20: warning: gRPC channel created by 'CreateCustomChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
+    // CHECK-NOTES: :[[@LINE-3]]:3: note: the loop that repeats it is here
+    if (channel->GetState(true) == GRPC_CHANNEL_READY)
+      break;
+  } while (true);
+}
+
+// ===== Channels that outlive the iteration: not reported ====================
+
+class Pool {
+public:
+  // A pool filled once, in a constructor loop.
+  explicit Pool(const std::vector<std::string> &targets) {
+    for (const auto &target : targets)
+      stubs_.push_back(demo::Demo::NewStub(
+          grpc::CreateChannel(target, grpc::InsecureChannelCredentials())));
+  }
+
+  // A lazy cache: created on the first miss, then reused.
+  demo::Demo::Stub *For(const std::string &target) {
+    auto it = cache_.find(target);
+    if (it == cache_.end())
+      it = cache_.emplace(target, demo::Demo::NewStub(grpc::CreateChannel(
+                                      target, grpc::InsecureChannelCredentials())))
+               .first;
+    return it->second.get();
+  }
+
+  // A reconnect loop whose channel is kept on success.
+  void Connect(const std::string &target) {
+    while (true) {
+      auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+      if (channel->WaitForConnected(Clock::now() + std::chrono::seconds(5))) {
+        channel_ = channel;
+        return;
+      }
+    }
+  }
+
+  // A channel handed to a function that may keep it.
+  void Register(const std::vector<std::string> &targets) {
+    for (const auto &target : targets)
+      Adopt(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  }
+  void Adopt(std::shared_ptr<grpc::Channel> channel);
+
+private:
+  std::vector<std::unique_ptr<demo::Demo::Stub>> stubs_;
+  std::map<std::string, std::unique_ptr<demo::Demo::Stub>> cache_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// Created once, before the loop; only stubs per iteration (cheap).
+void Hoisted(const std::string &target, int n) {
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  for (int i = 0; i < n; ++i) {
+    auto stub = demo::Demo::NewStub(channel);
+    (void)stub;
+  }
+}
+
+// The init statement of a for loop runs once.
+void InitStatement(const std::string &target, int n) {
+  for (auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+       n > 0; --n) {
+    auto stub = demo::Demo::NewStub(channel);
+    (void)stub;
+  }
+}
+
+// A function-local static is created once per process.
+void StaticLocal(const std::vector<std::string> &targets) {
+  for (const auto &target : targets) {
+    static auto shared = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    (void)shared;
+  }
+}
+
+// Created under std::call_once inside the loop: once.
+void CallOnce(const std::vector<std::string> &targets) {
+  static std::once_flag once;
+  static std::shared_ptr<grpc::Channel> channel;
+  for (const auto &target : targets)
+    std::call_once(once, [&] {
+      channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    });
+}
+
+// Returned from the loop to the caller.
+std::shared_ptr<grpc::Channel> FirstReady(const std::vector<std::string> &targets) {
+  for (const auto &target : targets) {
+    auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    if (channel->GetState(true) == GRPC_CHANNEL_READY)
+      return channel;
+  }
+  return nullptr;
+}
+
+// The user's own judgement wins.
+void Churn(const std::string &target) {
+  for (int i = 0; i < 3; ++i) {
+    auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials()); // NOLINT(grpc-leak-channel-in-loop)
+    (void)channel;
+  }
+}
