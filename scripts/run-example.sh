@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: grpc-leak-tidy over the example service (the incident's
+# version, then the fixed one), through the build's compile database.
+# Usage: scripts/run-example.sh [BUILD_DIR]
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$root/build}"
+tidy="$build/bin/grpc-leak-tidy"
+[ -x "$tidy" ] || { echo "run-example: $tidy not built; run: cmake --build $build" >&2; exit 2; }
+for version in incident fixed; do
+  echo "== grpc-leak-tidy on examples/$version/inventory_server.cc"
+  # Only our own diagnostics and their notes; clang-tidy's progress lines go.
+  "$tidy" -p "$build" "$root/examples/$version/inventory_server.cc" 2>/dev/null
+  echo
+done
