@@ -28,9 +28,9 @@ void StreamDeadlineCheck::registerMatchers(MatchFinder *Finder) {
   // Every generated, generic and callback RPC start takes the context as
   // argument 0; the API model decides the rest.
   Finder->addMatcher(
-      cxxMemberCallExpr(hasArgument(
-                            0, hasType(pointsTo(cxxRecordDecl(
-                                   hasName("::grpc::ClientContext"))))))
+      cxxMemberCallExpr(
+          hasArgument(0, hasType(hasCanonicalType(pointsTo(
+                             cxxRecordDecl(hasName("::grpc::ClientContext")))))))
           .bind("call"),
       this);
 }

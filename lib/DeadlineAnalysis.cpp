@@ -32,13 +32,30 @@ bool refersToContext(const Expr *E, const VarDecl *Context) {
 
 namespace {
 
+/// True if \p E mentions a call of a method named \p Name.
+bool mentionsCall(const Stmt *E, llvm::StringRef Name) {
+  if (!E)
+    return false;
+  if (const auto *Call = llvm::dyn_cast<CallExpr>(E))
+    if (const FunctionDecl *FD = Call->getDirectCallee())
+      if (FD->getIdentifier() && FD->getName() == Name)
+        return true;
+  for (const Stmt *Child : E->children())
+    if (mentionsCall(Child, Name))
+      return true;
+  return false;
+}
+
+/// A context built from a server context inherits its deadline, unless the
+/// propagation options turn that off.
 bool containsFromServerCall(const Expr *E) {
   if (!E)
     return false;
   E = stripValue(E);
   if (const auto *Call = llvm::dyn_cast<CallExpr>(E))
     if (isContextFromServer(Call))
-      return true;
+      return Call->getNumArgs() < 2 ||
+             !mentionsCall(Call->getArg(1), "disable_deadline_propagation");
   if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(E))
     for (const Expr *Arg : Construct->arguments())
       if (containsFromServerCall(Arg))
@@ -66,7 +83,8 @@ public:
       if (!refersToContext(Call->getArg(I), &Param) || !Callee ||
           classifyRpcStart(Call))
         continue;
-      if (Depth > 0 && Analysis.setsDeadline(*Callee, I)) {
+      // Out of depth: assume it may set the deadline (precision first).
+      if (Depth == 0 || Analysis.setsDeadline(*Callee, I, Depth)) {
         Found = true;
         return false;
       }

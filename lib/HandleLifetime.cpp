@@ -21,6 +21,20 @@ bool isHandleOrAddress(const Expr *E, const VarDecl *Var) {
   return false;
 }
 
+/// True if \p E is `*Var`.
+bool isDerefOf(const Expr *E, const VarDecl *Var) {
+  const auto *U = llvm::dyn_cast<UnaryOperator>(stripValue(E));
+  return U && U->getOpcode() == UO_Deref && isRefTo(U->getSubExpr(), Var);
+}
+
+/// True if \p Construct copies a C string rather than taking a handle
+/// (`std::string peer(grpc_call_get_peer(call))` still owes a gpr_free).
+bool copiesCharacters(const CXXConstructExpr &Construct) {
+  const CXXRecordDecl *RD = Construct.getConstructor()->getParent();
+  return hasQualifiedName(RD, "::std::basic_string") ||
+         hasQualifiedName(RD, "::std::basic_string_view");
+}
+
 /// The first node above \p E that is not a cast or parenthesis, and the
 /// child of it \p E's value arrives through.
 DynTypedNode valueUser(const Expr &E, ASTContext &Ctx, const Expr *&Child) {
@@ -80,7 +94,8 @@ public:
   bool VisitCallExpr(CallExpr *Call) {
     for (const CoreHandlePair &Pair : coreHandlePairs()) {
       const Expr *Handle = nullptr;
-      if (isCoreRelease(Call, Pair, Handle) && isRefTo(Handle, &Param)) {
+      if (isCoreRelease(Call, Pair, Handle) &&
+          (isRefTo(Handle, &Param) || isDerefOf(Handle, &Param))) {
         Effect = ParamEffect::Releases;
         return false;
       }
@@ -96,7 +111,7 @@ public:
         Effect = ParamEffect::Unknown;
         return false;
       }
-      ParamEffect Inner = Analysis.summarize(*Callee, I);
+      ParamEffect Inner = Analysis.summarize(*Callee, I, Depth);
       if (Inner != ParamEffect::None) {
         Effect = Inner;
         return false;
@@ -200,6 +215,10 @@ Verdict HandleLifetimeAnalysis::judge(const Stmt &S, const VarDecl &Var,
                                       const CoreHandlePair &Pair) {
   if (&S == &Acquire)
     return Verdict::Violated; // acquired again before being released
+  // Exception paths are not judged: the CFG has no edges for what a throw
+  // unwinds through, so its "exit" would be a misleading place to report.
+  if (llvm::isa<CXXThrowExpr>(&S))
+    return Verdict::Discharged;
 
   if (const auto *Call = llvm::dyn_cast<CallExpr>(&S)) {
     const Expr *Handle = nullptr;
@@ -212,6 +231,8 @@ Verdict HandleLifetimeAnalysis::judge(const Stmt &S, const VarDecl &Var,
     return Verdict::Continue;
   }
   if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(&S)) {
+    if (copiesCharacters(*Construct))
+      return Verdict::Continue;
     for (const Expr *Arg : Construct->arguments())
       if (isHandleOrAddress(Arg, &Var))
         return Verdict::Discharged; // wrapped by an owner (RAII)

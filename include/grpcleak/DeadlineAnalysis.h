@@ -56,12 +56,14 @@ public:
   /// \p Index (looking into its body).
   bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index);
 
+  /// The same, with \p Depth levels of helpers left to look into.
+  bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index,
+                    unsigned Depth);
+
   /// The local context variable the RPC uses, if this analysis judges it.
   const clang::VarDecl *localContext(const RpcStart &Start) const;
 
 private:
-  bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index,
-                    unsigned Depth);
   Verdict judge(const clang::Stmt &S, const clang::VarDecl &Context);
   bool isBoundedByConstruction(const clang::VarDecl &Context) const;
 

@@ -62,9 +62,11 @@ public:
   /// into the bodies it passes the parameter to, SummaryDepth levels deep).
   ParamEffect summarize(const clang::FunctionDecl &FD, unsigned Index);
 
-private:
+  /// The same, with \p Depth levels of helpers left to look into.
   ParamEffect summarize(const clang::FunctionDecl &FD, unsigned Index,
                         unsigned Depth);
+
+private:
   Verdict judge(const clang::Stmt &S, const clang::VarDecl &Var,
                 const clang::CallExpr &Acquire, const CoreHandlePair &Pair);
   /// What passing the handle as argument \p Arg of \p Call does to it.

@@ -109,6 +109,16 @@ void TargetString(grpc_channel *channel) {
 }
 // CHECK-NOTES: :[[@LINE-1]]:1: note: reaches the end of the function without calling 'gpr_free' on 'target'
 
+// Copying a C string into a std::string does not free it.
+#include <string>
+std::string PeerName(grpc_call *call) {
+  char *peer = grpc_call_get_peer(call);
+  // CHECK-NOTES: :[[@LINE-1]]:16: warning: gRPC string 'peer' from 'grpc_call_get_peer' is not released with 'gpr_free' on every path [grpc-leak-core-handle]
+  std::string name(peer);
+  return name;
+  // CHECK-NOTES: :[[@LINE-1]]:3: note: returns here without calling 'gpr_free' on 'peer'
+}
+
 // Lambdas are analysed as functions of their own.
 void InLambda() {
   auto make = [](const char *target) {
@@ -183,6 +193,25 @@ static void CloseClient(grpc_channel *c) { DestroyChannel(c); }
 void ReleasedByHelper(const char *target, grpc_channel_credentials *creds) {
   grpc_channel *channel = grpc_channel_create(target, creds, nullptr);
   CloseClient(channel);
+}
+
+// Released through a pointer to the handle by a helper of this file.
+static void Close(grpc_channel **slot) {
+  grpc_channel_destroy(*slot);
+  *slot = nullptr;
+}
+void ReleasedThroughPointer(const char *target, grpc_channel_credentials *creds) {
+  grpc_channel *channel = grpc_channel_create(target, creds, nullptr);
+  Close(&channel);
+}
+
+// Exception paths are not judged (the CFG does not model unwinding).
+#include <stdexcept>
+void ThrowsOnError(const char *target, grpc_channel_credentials *creds) {
+  grpc_channel *channel = grpc_channel_create(target, creds, nullptr);
+  if (grpc_channel_check_connectivity_state(channel, 0) == GRPC_CHANNEL_SHUTDOWN)
+    throw std::runtime_error("channel shut down");
+  grpc_channel_destroy(channel);
 }
 
 // Handed to a function we cannot see into: it may keep it.

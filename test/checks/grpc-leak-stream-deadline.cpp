@@ -124,6 +124,30 @@ void HelperWithoutDeadline(demo::Demo::Stub &stub) {
   // CHECK-NOTES: :[[@LINE-4]]:8: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
 }
 
+// Through a shared_ptr (get() returns element_type*) and a type alias.
+void SharedContext(demo::Demo::Stub &stub) {
+  auto ctx = std::make_shared<grpc::ClientContext>();
+  auto stream = stub.Bidi(ctx.get());
+  // CHECK-NOTES: :[[@LINE-1]]:22: warning: streaming RPC 'Bidi' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
+  // CHECK-NOTES: :[[@LINE-3]]:8: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
+}
+using Context = grpc::ClientContext;
+void AliasedContext(demo::Demo::Stub &stub) {
+  Context ctx;
+  auto stream = stub.Bidi(&ctx);
+  // CHECK-NOTES: :[[@LINE-1]]:22: warning: streaming RPC 'Bidi' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
+  // CHECK-NOTES: :[[@LINE-3]]:11: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
+}
+
+// A child of a server call that turned deadline propagation off.
+void NoPropagation(demo::Demo::Stub &stub, grpc::ServerContext &server) {
+  auto ctx = grpc::ClientContext::FromServerContext(
+      server, grpc::PropagationOptions().disable_deadline_propagation());
+  auto stream = stub.Bidi(ctx.get());
+  // CHECK-NOTES: :[[@LINE-1]]:22: warning: streaming RPC 'Bidi' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
+  // CHECK-NOTES: :[[@LINE-4]]:8: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
+}
+
 // ===== Bounded contexts: not reported ======================================
 
 void SetDirectly(demo::Demo::Stub &stub) {
