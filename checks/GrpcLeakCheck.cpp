@@ -32,15 +32,21 @@ bool GrpcLeakCheck::isGenerated(SourceLocation Loc,
   return ::grpcleak::isInGeneratedFile(Loc, SM);
 }
 
-const ::grpcleak::FunctionFlow *GrpcLeakCheck::flowAround(const Stmt &S,
-                                                          ASTContext &Ctx) {
+const FunctionDecl *GrpcLeakCheck::analyzableFunctionAround(const Stmt &S,
+                                                            ASTContext &Ctx) {
   LastContext = &Ctx;
   if (isGenerated(S.getBeginLoc(), Ctx.getSourceManager()))
     return nullptr;
   const FunctionDecl *FD = ::grpcleak::enclosingCallable(S, Ctx);
   if (!FD || ::grpcleak::isUnanalyzable(*FD))
     return nullptr;
-  return ::grpcleak::FlowCache::get(*FD, Ctx);
+  return FD;
+}
+
+const ::grpcleak::FunctionFlow *GrpcLeakCheck::flowAround(const Stmt &S,
+                                                          ASTContext &Ctx) {
+  const FunctionDecl *FD = analyzableFunctionAround(S, Ctx);
+  return FD ? ::grpcleak::FlowCache::get(*FD, Ctx) : nullptr;
 }
 
 } // namespace clang::tidy::grpcleak

@@ -2,6 +2,7 @@
 
 #include "ChannelInLoopCheck.h"
 #include "CoreHandleCheck.h"
+#include "InfiniteDeadlineCheck.h"
 #include "StreamDeadlineCheck.h"
 
 #include "clang-tidy/ClangTidyModule.h"
@@ -15,6 +16,8 @@ public:
     CheckFactories.registerCheck<ChannelInLoopCheck>(
         "grpc-leak-channel-in-loop");
     CheckFactories.registerCheck<CoreHandleCheck>("grpc-leak-core-handle");
+    CheckFactories.registerCheck<InfiniteDeadlineCheck>(
+        "grpc-leak-infinite-deadline");
     CheckFactories.registerCheck<StreamDeadlineCheck>(
         "grpc-leak-stream-deadline");
   }

@@ -7,7 +7,7 @@
 
 namespace clang::tidy::grpcleak {
 
-/// Finds streaming RPCs started on a local grpc::ClientContext that has no
+/// Finds streaming RPCs started on a grpc::ClientContext that has no
 /// deadline set on every path before the call.
 ///
 /// For the user-facing documentation see docs/checks/grpc-leak-stream-deadline.md.
@@ -19,8 +19,16 @@ public:
   void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
 
 private:
+  /// The note that offers to set a deadline right before the RPC starts,
+  /// when that edit is safe; see the .cpp.
+  void offerDeadlineFix(const CallExpr &Call, const VarDecl &Context,
+                        ASTContext &Ctx);
+
   const bool CheckUnary;
   const bool TrustServerContextPropagation;
+  const bool TreatTryCancelAsBounded;
+  const bool IgnoreContextParameters;
+  const unsigned FixItTimeoutSeconds;
   const RegexOption DeadlineSetterFunctions;
 };
 

@@ -172,16 +172,21 @@ bool isClientContextOwnerType(QualType T) {
          isClientContextType(Args[0].getAsType());
 }
 
-bool isDeadlineSetter(const CallExpr *Call, const Expr *&Context) {
-  const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call);
+bool isClientContextMethodCall(const CallExpr *Call, llvm::StringRef Name,
+                               const Expr *&Context) {
+  const auto *Member = llvm::dyn_cast_or_null<CXXMemberCallExpr>(Call);
   if (!Member)
     return false;
   const CXXMethodDecl *MD = Member->getMethodDecl();
-  if (!MD || !MD->getIdentifier() || MD->getName() != "set_deadline" ||
+  if (!MD || !MD->getIdentifier() || MD->getName() != Name ||
       !hasQualifiedName(MD->getParent(), "::grpc::ClientContext"))
     return false;
   Context = Member->getImplicitObjectArgument();
   return Context != nullptr;
+}
+
+bool isDeadlineSetter(const CallExpr *Call, const Expr *&Context) {
+  return isClientContextMethodCall(Call, "set_deadline", Context);
 }
 
 bool isContextFromServer(const CallExpr *Call) {

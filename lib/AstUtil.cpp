@@ -62,6 +62,17 @@ const VarDecl *referencedVar(const Expr *E) {
   return nullptr;
 }
 
+bool isRefToDecl(const Expr *E, const ValueDecl *D) {
+  if (!E || !D)
+    return false;
+  E = stripValue(E);
+  if (const auto *Ref = llvm::dyn_cast<DeclRefExpr>(E))
+    return Ref->getDecl() == D;
+  if (const auto *Member = llvm::dyn_cast<MemberExpr>(E))
+    return Member->getMemberDecl() == D;
+  return false;
+}
+
 bool isRefTo(const Expr *E, const VarDecl *Var) {
   return Var && referencedVar(E) == Var;
 }

@@ -3,6 +3,7 @@
 #include "grpcleak/DeadlineAnalysis.h"
 #include "grpcleak/AstUtil.h"
 
+#include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 
@@ -10,11 +11,11 @@ using namespace clang;
 
 namespace grpcleak {
 
-bool refersToContext(const Expr *E, const VarDecl *Context) {
+bool refersToContext(const Expr *E, const ValueDecl *Context) {
   if (!E || !Context)
     return false;
   E = stripValue(E);
-  if (isRefTo(E, Context))
+  if (isRefToDecl(E, Context))
     return true;
   if (const auto *U = llvm::dyn_cast<UnaryOperator>(E))
     if (U->getOpcode() == UO_AddrOf || U->getOpcode() == UO_Deref)
@@ -22,17 +23,17 @@ bool refersToContext(const Expr *E, const VarDecl *Context) {
   if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(E))
     if ((Op->getOperator() == OO_Arrow || Op->getOperator() == OO_Star) &&
         Op->getNumArgs() >= 1)
-      return isRefTo(Op->getArg(0), Context);
+      return isRefToDecl(Op->getArg(0), Context);
   if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(E))
     if (const CXXMethodDecl *MD = Member->getMethodDecl())
       if (MD->getIdentifier() && MD->getName() == "get")
-        return isRefTo(Member->getImplicitObjectArgument(), Context);
+        return isRefToDecl(Member->getImplicitObjectArgument(), Context);
   return false;
 }
 
 namespace {
 
-/// True if \p E mentions a call of a method named \p Name.
+/// True if \p E mentions a call of a function named \p Name.
 bool mentionsCall(const Stmt *E, llvm::StringRef Name) {
   if (!E)
     return false;
@@ -63,41 +64,6 @@ bool containsFromServerCall(const Expr *E) {
   return false;
 }
 
-/// Looks for a deadline set on one parameter, in one function body.
-class SetterFinder : public RecursiveASTVisitor<SetterFinder> {
-public:
-  SetterFinder(const ParmVarDecl &Param, DeadlineAnalysis &Analysis,
-               unsigned Depth)
-      : Param(Param), Analysis(Analysis), Depth(Depth) {}
-
-  bool Found = false;
-
-  bool VisitCallExpr(CallExpr *Call) {
-    const Expr *Object = nullptr;
-    if (isDeadlineSetter(Call, Object) && refersToContext(Object, &Param)) {
-      Found = true;
-      return false;
-    }
-    const FunctionDecl *Callee = Call->getDirectCallee();
-    for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I) {
-      if (!refersToContext(Call->getArg(I), &Param) || !Callee ||
-          classifyRpcStart(Call))
-        continue;
-      // Out of depth: assume it may set the deadline (precision first).
-      if (Depth == 0 || Analysis.setsDeadline(*Callee, I, Depth)) {
-        Found = true;
-        return false;
-      }
-    }
-    return true;
-  }
-
-private:
-  const ParmVarDecl &Param;
-  DeadlineAnalysis &Analysis;
-  unsigned Depth;
-};
-
 bool matchesSetterRegex(const FunctionDecl &FD, const DeadlineOptions &Options) {
   return Options.DeadlineSetterFunctions && FD.getIdentifier() &&
          Options.DeadlineSetterFunctions->match(FD.getName());
@@ -111,6 +77,25 @@ bool isGrpcLibraryFunction(const FunctionDecl &FD) {
         return true;
   return false;
 }
+
+/// Visits every statement of a body (lambdas included) until one bounds
+/// the context. Holds a function_ref: pass a named callable that outlives it.
+class BoundingFinder : public RecursiveASTVisitor<BoundingFinder> {
+public:
+  explicit BoundingFinder(llvm::function_ref<bool(const Stmt &)> Bounds)
+      : Bounds(Bounds) {}
+  bool Found = false;
+  bool VisitStmt(Stmt *S) {
+    if (Bounds(*S)) {
+      Found = true;
+      return false;
+    }
+    return true;
+  }
+
+private:
+  llvm::function_ref<bool(const Stmt &)> Bounds;
+};
 
 } // namespace
 
@@ -128,36 +113,126 @@ bool DeadlineAnalysis::setsDeadline(const FunctionDecl &FD, unsigned Index,
     // context passed to them; anything else might (precision first).
     return !isGrpcLibraryFunction(FD);
   }
-  if (Index >= Def->getNumParams())
-    return true; // variadic: cannot tell
+  if (Depth == 0 || Index >= Def->getNumParams())
+    return true; // out of depth, or variadic: cannot tell
   auto Key = std::make_pair(Def, Index);
   auto [It, Inserted] = Summaries.try_emplace(Key, true);
   if (!Inserted)
     return It->second; // cached, or recursion (assume it may)
-  SetterFinder Finder(*Def->getParamDecl(Index), *this,
-                      Depth == 0 ? 0 : Depth - 1);
+  const ParmVarDecl &Param = *Def->getParamDecl(Index);
+  auto SetsOnParam = [&](const Stmt &S) {
+    const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+    if (!Call)
+      return false;
+    const Expr *Object = nullptr;
+    if (isClientContextMethodCall(Call, "set_deadline", Object))
+      return refersToContext(Object, &Param);
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I)
+      if (refersToContext(Call->getArg(I), &Param) && Callee &&
+          !classifyRpcStart(Call) && setsDeadline(*Callee, I, Depth - 1))
+        return true;
+    return false;
+  };
+  BoundingFinder Finder(SetsOnParam);
   Finder.TraverseStmt(Def->getBody());
   Summaries[Key] = Finder.Found;
   return Finder.Found;
 }
 
-const VarDecl *DeadlineAnalysis::localContext(const RpcStart &Start) const {
+bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {
+  const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+  if (!Call)
+    return false;
+  const Expr *Object = nullptr;
+  if (isClientContextMethodCall(Call, "set_deadline", Object))
+    return refersToContext(Object, &Context);
+  if (isClientContextMethodCall(Call, "TryCancel", Object))
+    return Options.TreatTryCancelAsBounded &&
+           refersToContext(Object, &Context);
+  if (classifyRpcStart(Call))
+    return false; // another RPC on the same context
+  const FunctionDecl *Callee = Call->getDirectCallee();
+  unsigned Offset = 0;
+  if (llvm::isa<CXXOperatorCallExpr>(Call) && Callee &&
+      llvm::isa<CXXMethodDecl>(Callee))
+    Offset = 1;
+  for (unsigned I = Offset, E = Call->getNumArgs(); I != E; ++I)
+    if (refersToContext(Call->getArg(I), &Context) &&
+        (!Callee || setsDeadline(*Callee, I - Offset)))
+      return true;
+  return false;
+}
+
+bool DeadlineAnalysis::boundsAnywhere(const Stmt *Body,
+                                      const ValueDecl &Context) {
+  if (!Body)
+    return false;
+  auto Bounds = [&](const Stmt &S) { return isBoundingStmt(S, Context); };
+  BoundingFinder Finder(Bounds);
+  Finder.TraverseStmt(const_cast<Stmt *>(Body));
+  return Finder.Found;
+}
+
+bool DeadlineAnalysis::memberIsBounded(const FieldDecl &Field,
+                                       const FunctionDecl &Caller) {
+  if (boundsAnywhere(Caller.getBody(), Field))
+    return true;
+  const auto *Record = llvm::dyn_cast<CXXRecordDecl>(Field.getParent());
+  if (!Record || !Record->hasDefinition())
+    return true;
+  for (const CXXMethodDecl *Method : Record->methods()) {
+    const FunctionDecl *Def = nullptr;
+    if (!Method->hasBody(Def)) {
+      // A user-written method defined in another file may set it.
+      if (Method->isUserProvided() && !Method->isPureVirtual())
+        return true;
+      continue;
+    }
+    if (boundsAnywhere(Def->getBody(), Field))
+      return true;
+  }
+  return false;
+}
+
+const ValueDecl *DeadlineAnalysis::contextDecl(const RpcStart &Start,
+                                               bool &IsMember) const {
+  IsMember = false;
   const Expr *Arg = stripValue(Start.Context);
-  const VarDecl *Var = nullptr;
+  const Expr *Named = nullptr;
   if (const auto *U = llvm::dyn_cast<UnaryOperator>(Arg)) {
     if (U->getOpcode() == UO_AddrOf)
-      Var = referencedVar(U->getSubExpr());
-    if (Var && !isClientContextType(Var->getType()))
-      return nullptr;
+      Named = U->getSubExpr();
   } else if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Arg)) {
     const CXXMethodDecl *MD = Member->getMethodDecl();
     if (MD && MD->getIdentifier() && MD->getName() == "get")
-      Var = referencedVar(Member->getImplicitObjectArgument());
-    if (Var && !isClientContextOwnerType(Var->getType()))
-      return nullptr;
+      Named = Member->getImplicitObjectArgument();
+  } else {
+    Named = Arg; // a pointer variable
   }
-  if (!Var || !isAutomaticLocal(Var) || Var->isStaticLocal() ||
-      Var->getType()->isReferenceType())
+  if (!Named)
+    return nullptr;
+  Named = stripValue(Named);
+
+  auto IsContextLike = [](QualType T) {
+    return isClientContextType(T) || isClientContextOwnerType(T) ||
+           (T->isPointerType() && isClientContextType(T->getPointeeType()));
+  };
+  if (const auto *Member = llvm::dyn_cast<MemberExpr>(Named)) {
+    const auto *Field = llvm::dyn_cast<FieldDecl>(Member->getMemberDecl());
+    if (!Field || !IsContextLike(Field->getType()))
+      return nullptr;
+    IsMember = true;
+    return Field;
+  }
+  const VarDecl *Var = referencedVar(Named);
+  if (!Var || !IsContextLike(Var->getType().getNonReferenceType()))
+    return nullptr;
+  if (llvm::isa<ParmVarDecl>(Var))
+    return Options.IgnoreContextParameters ? nullptr : Var;
+  // A local pointer or reference to a context made elsewhere: not ours.
+  if (!isAutomaticLocal(Var) || Var->isStaticLocal() ||
+      Var->getType()->isReferenceType() || Var->getType()->isPointerType())
     return nullptr;
   return Var;
 }
@@ -174,58 +249,67 @@ Verdict DeadlineAnalysis::judge(const Stmt &S, const VarDecl &Context) {
         return Verdict::Violated; // back at the declaration: never set
     return Verdict::Continue;
   }
-  const auto *Call = llvm::dyn_cast<CallExpr>(&S);
-  if (!Call)
-    return Verdict::Continue;
-  const Expr *Object = nullptr;
-  if (isDeadlineSetter(Call, Object))
-    return refersToContext(Object, &Context) ? Verdict::Discharged
-                                             : Verdict::Continue;
   // A smart-pointer context given a new value.
-  if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call))
+  if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(&S))
     if (Op->getOperator() == OO_Equal && Op->getNumArgs() == 2 &&
         isRefTo(Op->getArg(0), &Context))
       return Options.TrustServerContextPropagation &&
                      containsFromServerCall(Op->getArg(1))
                  ? Verdict::Discharged
                  : Verdict::Violated;
-  if (classifyRpcStart(Call))
-    return Verdict::Continue; // another RPC on the same context
-  const FunctionDecl *Callee = Call->getDirectCallee();
-  unsigned Offset = 0;
-  if (llvm::isa<CXXOperatorCallExpr>(Call) && Callee &&
-      llvm::isa<CXXMethodDecl>(Callee))
-    Offset = 1;
-  for (unsigned I = Offset, E = Call->getNumArgs(); I != E; ++I) {
-    if (!refersToContext(Call->getArg(I), &Context))
-      continue;
-    if (!Callee || setsDeadline(*Callee, I - Offset))
-      return Verdict::Discharged;
-  }
-  return Verdict::Continue;
+  const Expr *Object = nullptr;
+  const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+  if (Call && isClientContextMethodCall(Call, "TryCancel", Object))
+    return Verdict::Continue; // judged for the whole function, below
+  return isBoundingStmt(S, Context) ? Verdict::Discharged : Verdict::Continue;
 }
 
 std::optional<MissingDeadline>
 DeadlineAnalysis::analyze(const RpcStart &Start, const FunctionFlow &Flow) {
-  const VarDecl *Context = localContext(Start);
-  if (!Context || isBoundedByConstruction(*Context))
-    return std::nullopt;
-  std::optional<CfgPoint> At = Flow.locate(*Start.Call);
-  if (!At)
-    return std::nullopt;
-  auto Judge = [&](const Stmt &S) { return judge(S, *Context); };
-  if (!findPathBackward(Flow, *At, Judge))
+  bool IsMember = false;
+  const ValueDecl *Context = contextDecl(Start, IsMember);
+  if (!Context)
     return std::nullopt;
 
   MissingDeadline Finding;
   Finding.Start = Start;
   Finding.Context = Context;
+  Finding.IsMember = IsMember;
+  if (IsMember) {
+    if (memberIsBounded(*llvm::cast<FieldDecl>(Context), Flow.function()))
+      return std::nullopt;
+    return Finding;
+  }
+
+  const auto &Var = *llvm::cast<VarDecl>(Context);
+  if (isBoundedByConstruction(Var))
+    return std::nullopt;
+  // A watch stream ended by TryCancel() from a stop path or another thread.
+  if (Options.TreatTryCancelAsBounded) {
+    auto IsCancel = [&](const Stmt &S) {
+      const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+      const Expr *Object = nullptr;
+      return Call && isClientContextMethodCall(Call, "TryCancel", Object) &&
+             refersToContext(Object, &Var);
+    };
+    BoundingFinder Cancels(IsCancel);
+    Cancels.TraverseStmt(Flow.function().getBody());
+    if (Cancels.Found)
+      return std::nullopt;
+  }
+  std::optional<CfgPoint> At = Flow.locate(*Start.Call);
+  if (!At)
+    return std::nullopt;
+  auto Judge = [&](const Stmt &S) { return judge(S, Var); };
+  if (!findPathBackward(Flow, *At, Judge))
+    return std::nullopt;
+
   // A deadline set after the call has no effect on it: worth a note.
   auto IsSetter = [&](const Stmt &S) {
     const Expr *Object = nullptr;
     const auto *Call = llvm::dyn_cast<CallExpr>(&S);
-    return Call && isDeadlineSetter(Call, Object) &&
-           refersToContext(Object, Context);
+    return Call && isClientContextMethodCall(Call, "set_deadline", Object) &&
+           refersToContext(Object, &Var);
   };
   Finding.LateSetter =
       llvm::cast_or_null<CallExpr>(findReachable(Flow, *At, IsSetter));

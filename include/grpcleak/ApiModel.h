@@ -65,6 +65,12 @@ bool isClientContextType(clang::QualType T);
 /// True if \p T is a std::unique_ptr/std::shared_ptr of ::grpc::ClientContext.
 bool isClientContextOwnerType(clang::QualType T);
 
+/// True if \p Call calls the grpc::ClientContext method \p Name; the context
+/// object expression is returned in \p Context.
+bool isClientContextMethodCall(const clang::CallExpr *Call,
+                               llvm::StringRef Name,
+                               const clang::Expr *&Context);
+
 /// True if \p Call is `ClientContext::set_deadline(...)`; the context object
 /// expression is returned in \p Context.
 bool isDeadlineSetter(const clang::CallExpr *Call, const clang::Expr *&Context);

@@ -20,6 +20,10 @@ const clang::Expr *stripValue(const clang::Expr *E);
 /// True if \p E is (a cast of) a reference to \p Var.
 bool isRefTo(const clang::Expr *E, const clang::VarDecl *Var);
 
+/// True if \p E is (a cast of) a reference to \p D: a variable through a
+/// DeclRefExpr, or a field through a member access.
+bool isRefToDecl(const clang::Expr *E, const clang::ValueDecl *D);
+
 /// The variable \p E refers to, if it is a plain reference to one.
 const clang::VarDecl *referencedVar(const clang::Expr *E);
 

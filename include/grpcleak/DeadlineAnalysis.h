@@ -1,17 +1,23 @@
 //===- DeadlineAnalysis.h - Is a deadline set before the RPC starts? -*- C++ -*-===//
 //
-// For a stub call that starts an RPC on a local grpc::ClientContext, finds a
-// path from the context's declaration to the call on which no deadline is
-// set. What sets a deadline, precision first:
-//   - `ctx.set_deadline(...)` / `ctx->set_deadline(...)`;
+// For a stub call that starts an RPC, decides whether its ClientContext can
+// reach the call without a deadline. What bounds a context, precision first:
+//   - `ctx.set_deadline(...)` / `ctx->set_deadline(...)` (an explicitly
+//     infinite deadline is grpc-leak-infinite-deadline's finding, not this);
 //   - a function of the TU that sets the deadline of the context passed to it
 //     (looked into, a few levels deep), or one matched by the user's regex;
 //   - a function we cannot see into that receives the context (it may);
 //   - a context built by ClientContext::FromServerContext /
 //     FromCallbackServerContext (it inherits the incoming deadline), when
-//     trusted.
-// Contexts that are parameters or members are not judged here: the caller or
-// the owning class decides their deadline.
+//     trusted and not built with disable_deadline_propagation();
+//   - `TryCancel()` called on the context somewhere (another thread, a stop
+//     path), when that option is on.
+// Local contexts are judged on the CFG: every path from the declaration to
+// the call must set the deadline. Member contexts (call-data and reactor
+// objects) are judged per class: some method of the class, or the function
+// starting the RPC, must bound them; a class with methods defined elsewhere
+// is assumed to. Context parameters are the caller's, unless the option
+// says otherwise.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,8 +35,12 @@ namespace grpcleak {
 struct DeadlineOptions {
   /// Contexts from FromServerContext/FromCallbackServerContext are bounded.
   bool TrustServerContextPropagation = true;
+  /// A context on which TryCancel() is called somewhere is bounded.
+  bool TreatTryCancelAsBounded = true;
+  /// Contexts received as parameters are not judged.
+  bool IgnoreContextParameters = true;
   /// Functions whose name matches are assumed to set a deadline on a context
-  /// passed to them. Null or empty: none.
+  /// passed to them. Null: none.
   const llvm::Regex *DeadlineSetterFunctions = nullptr;
   /// How deep to look into functions of the TU that receive the context.
   unsigned SummaryDepth = 3;
@@ -39,8 +49,10 @@ struct DeadlineOptions {
 /// An RPC started without a deadline on some path.
 struct MissingDeadline {
   RpcStart Start;
-  /// The local context (a grpc::ClientContext, or a smart pointer to one).
-  const clang::VarDecl *Context = nullptr;
+  /// The context: a local or parameter (a grpc::ClientContext, a pointer or
+  /// smart pointer to one), or a field of the class.
+  const clang::ValueDecl *Context = nullptr;
+  bool IsMember = false;
   /// A `set_deadline` on the context reachable after the call, if any.
   const clang::CallExpr *LateSetter = nullptr;
 };
@@ -53,19 +65,26 @@ public:
                                          const FunctionFlow &Flow);
 
   /// True if \p FD may set the deadline of the context passed as parameter
-  /// \p Index (looking into its body).
+  /// \p Index (looking into its body, \p Depth levels of helpers deep).
   bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index);
-
-  /// The same, with \p Depth levels of helpers left to look into.
   bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index,
                     unsigned Depth);
 
-  /// The local context variable the RPC uses, if this analysis judges it.
-  const clang::VarDecl *localContext(const RpcStart &Start) const;
+  /// True if \p Body sets a deadline on, or cancels, the context \p Context
+  /// anywhere (in any order).
+  bool boundsAnywhere(const clang::Stmt *Body, const clang::ValueDecl &Context);
 
 private:
+  /// The variable or field the RPC's context argument names, if judged.
+  const clang::ValueDecl *contextDecl(const RpcStart &Start,
+                                      bool &IsMember) const;
   Verdict judge(const clang::Stmt &S, const clang::VarDecl &Context);
+  /// A statement that bounds \p Context: a setter, a cancel (option), a
+  /// call handing it to a function that may set it.
+  bool isBoundingStmt(const clang::Stmt &S, const clang::ValueDecl &Context);
   bool isBoundedByConstruction(const clang::VarDecl &Context) const;
+  bool memberIsBounded(const clang::FieldDecl &Field,
+                       const clang::FunctionDecl &Caller);
 
   DeadlineOptions Options;
   llvm::DenseMap<std::pair<const clang::FunctionDecl *, unsigned>, bool>
@@ -73,8 +92,9 @@ private:
 };
 
 /// True if \p E denotes the context held in \p Context: `ctx`, `&ctx`,
-/// `*ptr`, `ptr.get()`, `ptr->...` for a smart pointer `ptr`.
-bool refersToContext(const clang::Expr *E, const clang::VarDecl *Context);
+/// `*ptr`, `ptr.get()`, `ptr->...` for a smart pointer `ptr`; a variable or
+/// a field.
+bool refersToContext(const clang::Expr *E, const clang::ValueDecl *Context);
 
 } // namespace grpcleak
 

@@ -1,4 +1,7 @@
-// RUN: %check_grpc_leak %s grpc-leak-stream-deadline %t -- -- %grpc_flags
+// RUN: %check_grpc_leak %s grpc-leak-stream-deadline %t \
+// RUN:   -config="{CheckOptions: {grpc-leak-stream-deadline.FixItTimeoutSeconds: 0}}" -- -- %grpc_flags
+//
+// (The fix-it is tested in grpc-leak-stream-deadline-fixit.cpp.)
 //
 // A streaming RPC must not start on a local ClientContext that has no
 // deadline on some path to the call. Real gRPC 1.51 headers; stubs generated
@@ -226,13 +229,77 @@ void ContextFromCaller(demo::Demo::Stub &stub, grpc::ClientContext *ctx) {
   stream->Finish();
 }
 
-// A member context is set up by its owner.
+// Member contexts (call-data, reactors, watchers) are bounded by their class:
+// a constructor or any method setting the deadline or cancelling the call.
 class Watcher {
 public:
   void Start(demo::Demo::Stub &stub) { stream_ = stub.Bidi(&ctx_); }
+  // CHECK-NOTES: :[[@LINE-1]]:55: warning: streaming RPC 'Bidi' is started on 'ctx_' with no deadline set on some path to it [grpc-leak-stream-deadline]
+  grpc::ClientContext ctx_;
+  // CHECK-NOTES: :[[@LINE-1]]:23: note: 'ctx_' is a member; no method of its class sets a deadline on it or cancels it
+  std::unique_ptr<grpc::ClientReaderWriter<demo::Req, demo::Resp>> stream_;
+};
+
+class BoundedInConstructor : public grpc::ClientBidiReactor<demo::Req, demo::Resp> {
+public:
+  explicit BoundedInConstructor(demo::Demo::Stub *stub) {
+    ctx_.set_deadline(In(60));
+    stub->async()->Bidi(&ctx_, this);
+    StartCall();
+  }
+  void OnDone(const grpc::Status &) override { delete this; }
+
+private:
+  grpc::ClientContext ctx_;
+};
+
+class CancelledOnStop {
+public:
+  void Start(demo::Demo::Stub &stub) { stream_ = stub.Bidi(&ctx_); }
+  void Stop() { ctx_.TryCancel(); }
+
+private:
   grpc::ClientContext ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<demo::Req, demo::Resp>> stream_;
 };
+
+// A method defined in another file may set it: not judged.
+class DefinedElsewhere {
+public:
+  void Prepare();
+  void Start(demo::Demo::Stub &stub) { stream_ = stub.Bidi(&ctx_); }
+
+private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<demo::Req, demo::Resp>> stream_;
+};
+
+// The async client's call-data shape: the deadline is set on the member
+// right before the call, in the same function.
+struct AsyncCall {
+  grpc::ClientContext context;
+  demo::Resp reply;
+  grpc::Status status;
+};
+void AsyncCallData(demo::Demo::Stub &stub, grpc::CompletionQueue *cq) {
+  auto *call = new AsyncCall;
+  call->context.set_deadline(In(5));
+  auto reader = stub.AsyncClientStream(&call->context, &call->reply, cq, call);
+}
+
+// A local watch stream ended by TryCancel() from another thread.
+#include <thread>
+void WatchUntilStopped(demo::Demo::Stub &stub, const bool &stop) {
+  grpc::ClientContext ctx;
+  std::thread canceller([&] {
+    while (!stop) {
+    }
+    ctx.TryCancel();
+  });
+  auto stream = stub.Bidi(&ctx);
+  stream->Finish();
+  canceller.join();
+}
 
 // Unary calls are only checked with CheckUnary (see the options test).
 void UnaryCall(demo::Demo::Stub &stub) {
