@@ -3,26 +3,19 @@
 #ifndef GRPCLEAK_CHECKS_CHANNEL_IN_LOOP_CHECK_H
 #define GRPCLEAK_CHECKS_CHANNEL_IN_LOOP_CHECK_H
 
-#include "GrpcLeakCheck.h"
-#include <string>
-#include <vector>
+#include "TemporaryClientCheck.h"
 
 namespace clang::tidy::grpcleak {
 
-/// Finds gRPC channels created in a loop body that do not outlive the
-/// iteration: a new channel (connection, resolver, timers) per iteration.
+/// Finds gRPC channels created and destroyed again in every iteration of a
+/// loop: in the loop body itself, or in a helper, lambda or client wrapper
+/// constructor that the loop runs.
 ///
 /// For the user-facing documentation see docs/checks/grpc-leak-channel-in-loop.md.
-class ChannelInLoopCheck : public GrpcLeakCheck {
+class ChannelInLoopCheck : public TemporaryClientCheck {
 public:
-  ChannelInLoopCheck(StringRef Name, ClangTidyContext *Context);
-  void registerMatchers(ast_matchers::MatchFinder *Finder) override;
-  void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
-  void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
-
-private:
-  const std::string ExtraChannelFactories;
-  const std::vector<StringRef> ExtraFactoryList;
+  ChannelInLoopCheck(StringRef Name, ClangTidyContext *Context)
+      : TemporaryClientCheck(Name, Context, ::grpcleak::RepeatKind::Loop) {}
 };
 
 } // namespace clang::tidy::grpcleak

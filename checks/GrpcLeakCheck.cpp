@@ -2,12 +2,15 @@
 
 #include "GrpcLeakCheck.h"
 #include "grpcleak/AstUtil.h"
+#include "grpcleak/Repetition.h"
 
 namespace clang::tidy::grpcleak {
 
 void GrpcLeakCheck::onEndOfTranslationUnit() {
-  if (LastContext)
+  if (LastContext) {
     ::grpcleak::FlowCache::clear(*LastContext);
+    ::grpcleak::CallSites::clear(*LastContext);
+  }
   LastContext = nullptr;
 }
 

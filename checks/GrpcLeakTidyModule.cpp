@@ -1,6 +1,7 @@
 //===- GrpcLeakTidyModule.cpp - registers the grpc-leak checks ------------===//
 
 #include "ChannelInLoopCheck.h"
+#include "ChannelPerRequestCheck.h"
 #include "CoreHandleCheck.h"
 #include "InfiniteDeadlineCheck.h"
 #include "StreamDeadlineCheck.h"
@@ -15,6 +16,8 @@ public:
   void addCheckFactories(ClangTidyCheckFactories &CheckFactories) override {
     CheckFactories.registerCheck<ChannelInLoopCheck>(
         "grpc-leak-channel-in-loop");
+    CheckFactories.registerCheck<ChannelPerRequestCheck>(
+        "grpc-leak-channel-per-request");
     CheckFactories.registerCheck<CoreHandleCheck>("grpc-leak-core-handle");
     CheckFactories.registerCheck<InfiniteDeadlineCheck>(
         "grpc-leak-infinite-deadline");

@@ -70,10 +70,10 @@ void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
       << Start->Streaming << Start->Method << Missing->Context;
   if (Missing->IsMember)
     diag(Missing->Context->getLocation(),
-         "%0 is a member; no method of its class sets a deadline on it or "
-         "cancels it",
+         "%0 is a member; no method of its class sets a deadline on it"
+         "%select{| or cancels it}1",
          DiagnosticIDs::Note)
-        << Missing->Context;
+        << Missing->Context << TreatTryCancelAsBounded;
   else
     diag(Missing->Context->getLocation(),
          "%0 is declared here; call 'set_deadline' on it before the RPC starts",
@@ -83,8 +83,12 @@ void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
     diag(Missing->LateSetter->getExprLoc(),
          "a deadline set after the RPC has started has no effect on it",
          DiagnosticIDs::Note);
+  // No automatic edit where a deadline is already set on some path: one
+  // inserted before the call would silently replace it there.
   if (const auto *Var = llvm::dyn_cast<VarDecl>(Missing->Context))
-    if (!llvm::isa<ParmVarDecl>(Var))
+    if (!llvm::isa<ParmVarDecl>(Var) &&
+        !::grpcleak::DeadlineAnalysis::setsDeadlineAnywhere(
+            Flow->function().getBody(), *Var))
       offerDeadlineFix(*Call, *Var, *Result.Context);
 }
 

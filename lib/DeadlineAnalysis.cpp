@@ -144,6 +144,12 @@ bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {
   const auto *Call = llvm::dyn_cast<CallExpr>(&S);
   if (!Call)
     return false;
+  // A smart-pointer context (a member, say) given a child of a server call.
+  if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call))
+    if (Op->getOperator() == OO_Equal && Op->getNumArgs() == 2 &&
+        isRefToDecl(Op->getArg(0), &Context))
+      return Options.TrustServerContextPropagation &&
+             containsFromServerCall(Op->getArg(1));
   const Expr *Object = nullptr;
   if (isClientContextMethodCall(Call, "set_deadline", Object))
     return refersToContext(Object, &Context);
@@ -174,6 +180,21 @@ bool DeadlineAnalysis::boundsAnywhere(const Stmt *Body,
   return Finder.Found;
 }
 
+bool DeadlineAnalysis::setsDeadlineAnywhere(const Stmt *Body,
+                                            const ValueDecl &Context) {
+  if (!Body)
+    return false;
+  auto IsSetter = [&](const Stmt &S) {
+    const Expr *Object = nullptr;
+    return isClientContextMethodCall(llvm::dyn_cast<CallExpr>(&S),
+                                     "set_deadline", Object) &&
+           refersToContext(Object, &Context);
+  };
+  BoundingFinder Finder(IsSetter);
+  Finder.TraverseStmt(const_cast<Stmt *>(Body));
+  return Finder.Found;
+}
+
 bool DeadlineAnalysis::memberIsBounded(const FieldDecl &Field,
                                        const FunctionDecl &Caller) {
   if (boundsAnywhere(Caller.getBody(), Field))
@@ -196,6 +217,7 @@ bool DeadlineAnalysis::memberIsBounded(const FieldDecl &Field,
 }
 
 const ValueDecl *DeadlineAnalysis::contextDecl(const RpcStart &Start,
+                                               const FunctionDecl &Fn,
                                                bool &IsMember) const {
   IsMember = false;
   const Expr *Arg = stripValue(Start.Context);
@@ -219,14 +241,21 @@ const ValueDecl *DeadlineAnalysis::contextDecl(const RpcStart &Start,
            (T->isPointerType() && isClientContextType(T->getPointeeType()));
   };
   if (const auto *Member = llvm::dyn_cast<MemberExpr>(Named)) {
+    // Owned contexts only: a pointer member points at someone else's.
     const auto *Field = llvm::dyn_cast<FieldDecl>(Member->getMemberDecl());
-    if (!Field || !IsContextLike(Field->getType()))
+    if (!Field || !(isClientContextType(Field->getType()) ||
+                    isClientContextOwnerType(Field->getType())))
       return nullptr;
     IsMember = true;
     return Field;
   }
   const VarDecl *Var = referencedVar(Named);
   if (!Var || !IsContextLike(Var->getType().getNonReferenceType()))
+    return nullptr;
+  // Captured by a lambda from its enclosing function: the deadline may be
+  // set there, before the lambda runs; not judged (precision first).
+  const DeclContext *Owner = Var->getParentFunctionOrMethod();
+  if (Owner != &Fn && Owner != Fn.getCanonicalDecl())
     return nullptr;
   if (llvm::isa<ParmVarDecl>(Var))
     return Options.IgnoreContextParameters ? nullptr : Var;
@@ -267,7 +296,7 @@ Verdict DeadlineAnalysis::judge(const Stmt &S, const VarDecl &Context) {
 std::optional<MissingDeadline>
 DeadlineAnalysis::analyze(const RpcStart &Start, const FunctionFlow &Flow) {
   bool IsMember = false;
-  const ValueDecl *Context = contextDecl(Start, IsMember);
+  const ValueDecl *Context = contextDecl(Start, Flow.function(), IsMember);
   if (!Context)
     return std::nullopt;
 

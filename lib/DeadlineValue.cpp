@@ -113,8 +113,13 @@ std::optional<InfiniteDeadline> classify(const Expr *E, ASTContext &Ctx,
                ? classify(Construct->getArg(0), Ctx, Options, Hops)
                : std::nullopt;
   if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(E)) {
-    if (Op->getOperator() == OO_Plus && Op->getNumArgs() == 2)
-      return classifySum(Op->getArg(0), Op->getArg(1), Ctx, Options, Hops);
+    if (Op->getOperator() == OO_Plus && Op->getNumArgs() == 2) {
+      // time_point + duration, or duration + time_point.
+      if (std::optional<InfiniteDeadline> Sum =
+              classifySum(Op->getArg(0), Op->getArg(1), Ctx, Options, Hops))
+        return Sum;
+      return classifySum(Op->getArg(1), Op->getArg(0), Ctx, Options, Hops);
+    }
     return std::nullopt;
   }
   if (const auto *Call = llvm::dyn_cast<CallExpr>(E)) {

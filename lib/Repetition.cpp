@@ -1,14 +1,17 @@
-//===- Repetition.cpp - Code that runs repeatedly, values that do not last -===//
+//===- Repetition.cpp - Clients made over and over ------------------------===//
 
 #include "grpcleak/Repetition.h"
 #include "grpcleak/ApiModel.h"
 #include "grpcleak/AstUtil.h"
 
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include <deque>
 
 using namespace clang;
 
@@ -41,45 +44,178 @@ const Stmt *enclosingLoop(const Stmt &S, ASTContext &Ctx) {
   return nullptr;
 }
 
-SourceLocation loopKeywordLoc(const Stmt &Loop) { return Loop.getBeginLoc(); }
+// ===== The call-site index ===================================================
+
+namespace {
+
+/// std algorithms that call their function argument once per element.
+bool isRepeatingAlgorithm(const FunctionDecl &FD) {
+  static const llvm::StringRef Names[] = {
+      "::std::for_each",   "::std::for_each_n", "::std::transform",
+      "::std::generate",   "::std::generate_n", "::std::all_of",
+      "::std::any_of",     "::std::none_of",    "::std::count_if",
+      "::std::find_if",    "::std::find_if_not", "::std::remove_if",
+      "::std::copy_if",    "::std::accumulate", "::std::transform_reduce"};
+  for (llvm::StringRef Name : Names)
+    if (hasQualifiedName(&FD, Name))
+      return true;
+  return false;
+}
+
+const LambdaExpr *lambdaOf(const Expr *E) {
+  E = stripValue(E);
+  if (const auto *Lambda = llvm::dyn_cast<LambdaExpr>(E))
+    return Lambda;
+  if (const VarDecl *Var = referencedVar(E))
+    if (Var->getInit())
+      return llvm::dyn_cast<LambdaExpr>(stripValue(Var->getInit()));
+  return nullptr;
+}
+
+class SiteIndexer : public RecursiveASTVisitor<SiteIndexer> {
+public:
+  explicit SiteIndexer(CallSites &Index) : Index(Index) {}
+  bool shouldVisitTemplateInstantiations() const { return true; }
+
+  bool VisitCallExpr(CallExpr *Call) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (!Callee)
+      return true;
+    Index.Sites[Callee->getCanonicalDecl()].push_back(Call);
+    if (isRepeatingAlgorithm(*Callee))
+      for (const Expr *Arg : Call->arguments())
+        if (const LambdaExpr *Lambda = lambdaOf(Arg)) {
+          Index.Sites[Lambda->getCallOperator()->getCanonicalDecl()]
+              .push_back(Call);
+          Index.Repeating[Call] = true;
+        }
+    return true;
+  }
+  bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
+    Index.Sites[Construct->getConstructor()->getCanonicalDecl()].push_back(
+        Construct);
+    return true;
+  }
+
+private:
+  CallSites &Index;
+};
+
+thread_local llvm::DenseMap<const ASTContext *, std::unique_ptr<CallSites>>
+    IndexByContext;
+
+} // namespace
+
+const CallSites &CallSites::get(ASTContext &Ctx) {
+  std::unique_ptr<CallSites> &Index = IndexByContext[&Ctx];
+  if (!Index) {
+    Index = std::make_unique<CallSites>();
+    SiteIndexer(*Index).TraverseAST(Ctx);
+  }
+  return *Index;
+}
+
+void CallSites::clear(ASTContext &Ctx) { IndexByContext.erase(&Ctx); }
+
+llvm::ArrayRef<const Expr *> CallSites::of(const FunctionDecl &Fn) const {
+  auto It = Sites.find(Fn.getCanonicalDecl());
+  if (It == Sites.end())
+    return {};
+  return It->second;
+}
+
+bool CallSites::isRepeatingSite(const Expr *Site) const {
+  return Repeating.lookup(Site);
+}
+
+// ===== Following a value =====================================================
 
 namespace {
 
 class RefCollector : public RecursiveASTVisitor<RefCollector> {
 public:
-  explicit RefCollector(const VarDecl &Var) : Var(Var) {}
+  explicit RefCollector(const ValueDecl &Var) : Var(Var) {}
   bool VisitDeclRefExpr(DeclRefExpr *Ref) {
     if (Ref->getDecl() == &Var)
       Refs.push_back(Ref);
     return true;
   }
-  const VarDecl &Var;
+  const ValueDecl &Var;
   llvm::SmallVector<const DeclRefExpr *, 8> Refs;
 };
 
-/// Follows one value through the uses that keep it within the iteration.
+/// Combines the fates of several uses of one value: any use that escapes,
+/// or two different ways out, make the whole value escape.
+ValueFate combine(ValueFate A, ValueFate B) {
+  if (A == ValueFate::Dies)
+    return B;
+  if (B == ValueFate::Dies || A == B)
+    return A;
+  return ValueFate::Escapes;
+}
+
+bool isMemberOfThis(const Expr *E) {
+  const auto *Member = llvm::dyn_cast<MemberExpr>(stripValue(E));
+  return Member &&
+         llvm::isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts());
+}
+
+/// True if \p FD is in namespace std (the standard library): we do not
+/// walk into its internals.
+bool isStandardLibrary(const FunctionDecl &FD) {
+  for (const DeclContext *DC = FD.getDeclContext(); DC; DC = DC->getParent())
+    if (const auto *NS = llvm::dyn_cast<NamespaceDecl>(DC))
+      if (NS->isStdNamespace())
+        return true;
+  return false;
+}
+
+/// std::make_unique / std::make_shared: the result holds the arguments.
+bool isMakeSmartPointer(const FunctionDecl &FD) {
+  return hasQualifiedName(&FD, "::std::make_unique") ||
+         hasQualifiedName(&FD, "::std::make_shared");
+}
+
+bool isSmartPointer(const CXXRecordDecl *RD) {
+  return hasQualifiedName(RD, "::std::shared_ptr") ||
+         hasQualifiedName(RD, "::std::unique_ptr");
+}
+
+} // namespace
+
+/// Follows one value within one scope (see RepetitionAnalysis::fate).
 class ValueFollower {
 public:
-  ValueFollower(const Stmt &Loop, ASTContext &Ctx,
-                llvm::SmallVectorImpl<const VarDecl *> &Holders)
-      : Loop(Loop), Ctx(Ctx), Holders(Holders) {}
+  ValueFollower(RepetitionAnalysis &Analysis, const Stmt &Scope,
+                const FunctionDecl &Fn)
+      : Analysis(Analysis), Ctx(Analysis.Ctx), Scope(Scope), Fn(Fn),
+        FunctionScope(&Scope == Fn.getBody()) {}
 
-  /// True if the value of \p E may outlive the iteration.
-  bool mayOutlive(const Expr &E) {
+  ValueFate follow(const Expr &E) {
     if (const auto *Ref = llvm::dyn_cast<DeclRefExpr>(&E))
       if (Ref->refersToEnclosingVariableOrCapture())
-        return true; // used inside a lambda: the lambda may be kept
+        return ValueFate::Escapes; // used inside a lambda that may be kept
     const Expr *Current = &E;
     while (true) {
       DynTypedNodeList Parents = Ctx.getParents(*Current);
       if (Parents.size() != 1)
-        return true;
+        return ValueFate::Escapes;
       const DynTypedNode &P = Parents[0];
       if (const auto *V = P.get<VarDecl>())
-        return holdsFor(V) ? mayOutliveVar(*V) : true;
+        return holds(V) ? followVar(*V) : ValueFate::Escapes;
+      // A member initialiser's expression hangs off the constructor itself
+      // in Clang's parent map.
+      if (const auto *Ctor = P.get<CXXConstructorDecl>()) {
+        for (const CXXCtorInitializer *Init : Ctor->inits())
+          if (Init->getInit() == Current)
+            return Init->isMemberInitializer() && Ctor == &Fn
+                       ? ValueFate::KeptByObject
+                       : ValueFate::Escapes;
+        return ValueFate::Escapes;
+      }
       const auto *S = P.get<Stmt>();
       if (!S)
-        return true;
+        return ValueFate::Escapes;
       if (llvm::isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr,
                     CXXBindTemporaryExpr, ExprWithCleanups,
                     CXXFunctionalCastExpr, CStyleCastExpr, CXXStaticCastExpr,
@@ -88,22 +224,32 @@ public:
         continue;
       }
       if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(S)) {
-        // A stub keeps the channel: follow the stub. A smart pointer copy or
-        // conversion is the same value.
+        // A stub keeps the channel; a smart pointer copy is the same value.
         const CXXRecordDecl *RD = Construct->getConstructor()->getParent();
         if (isStubFactoryCall(Construct) ||
-            (Construct->getNumArgs() == 1 &&
-             (hasQualifiedName(RD, "::std::shared_ptr") ||
-              hasQualifiedName(RD, "::std::unique_ptr")))) {
+            (Construct->getNumArgs() == 1 && isSmartPointer(RD))) {
           Current = Construct;
           continue;
         }
-        return true;
+        std::optional<ValueFate> Passed = passedTo(
+            *Construct->getConstructor(), argIndex(Construct->arguments(), Current),
+            Construct, nullptr);
+        if (!Passed)
+          return ValueFate::Escapes;
+        if (*Passed == ValueFate::KeptByObject) {
+          Current = Construct; // the new object holds it: follow the object
+          continue;
+        }
+        if (*Passed == ValueFate::Returned)
+          return ValueFate::Escapes; // a constructor returns nothing
+        return *Passed;
       }
       if (const auto *Member = llvm::dyn_cast<MemberExpr>(S)) {
         // A method call on the value is a use; release() hands it away.
         const auto *MD = llvm::dyn_cast<CXXMethodDecl>(Member->getMemberDecl());
-        return MD && MD->getIdentifier() && MD->getName() == "release";
+        return MD && MD->getIdentifier() && MD->getName() == "release"
+                   ? ValueFate::Escapes
+                   : ValueFate::Dies;
       }
       if (const auto *Call = llvm::dyn_cast<CallExpr>(S)) {
         if (isStubFactoryCall(Call)) {
@@ -117,56 +263,108 @@ public:
           continue;
         }
         if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call))
-          return mayOutliveThroughOperator(*Op, *Current);
-        return true; // a function that may keep it
+          return throughOperator(*Op, *Current);
+        if (!Callee)
+          return ValueFate::Escapes;
+        const Expr *Object = nullptr;
+        if (const auto *MC = llvm::dyn_cast<CXXMemberCallExpr>(Call))
+          Object = MC->getImplicitObjectArgument();
+        std::optional<ValueFate> Passed =
+            passedTo(*Callee, argIndex(Call->arguments(), Current), Call, Object);
+        if (!Passed)
+          return ValueFate::Escapes;
+        if (*Passed == ValueFate::Returned) {
+          Current = Call; // a helper that hands it back
+          continue;
+        }
+        return *Passed;
       }
       if (const auto *U = llvm::dyn_cast<UnaryOperator>(S))
-        return U->getOpcode() == UO_AddrOf;
+        return U->getOpcode() == UO_AddrOf ? ValueFate::Escapes
+                                           : ValueFate::Dies;
       if (const auto *B = llvm::dyn_cast<BinaryOperator>(S)) {
         if (!B->isAssignmentOp())
-          return false; // compared
-        return B->getLHS() == Current ? false : assignedTo(B->getLHS());
+          return ValueFate::Dies; // compared
+        return B->getLHS() == Current ? ValueFate::Dies
+                                      : assignedTo(B->getLHS());
       }
+      if (llvm::isa<ReturnStmt>(S))
+        return FunctionScope ? ValueFate::Returned : ValueFate::Escapes;
       if (llvm::isa<IfStmt, WhileStmt, DoStmt, ForStmt, SwitchStmt>(S))
-        return false; // tested in a condition
+        return ValueFate::Dies; // tested in a condition
       if (llvm::isa<CompoundStmt>(S))
-        return false; // evaluated and discarded
-      return true; // returned, captured, put in a list, anything else
+        return ValueFate::Dies; // evaluated and discarded
+      return ValueFate::Escapes; // captured, put in a list, anything else
     }
   }
 
 private:
-  bool mayOutliveThroughOperator(const CXXOperatorCallExpr &Op,
-                                 const Expr &Current) {
+  template <typename ArgRange>
+  static unsigned argIndex(ArgRange Args, const Expr *Current) {
+    unsigned I = 0;
+    for (const Expr *Arg : Args) {
+      if (Arg == Current)
+        return I;
+      ++I;
+    }
+    return ~0U;
+  }
+
+  /// The value is argument \p Index of a call to \p Callee (on \p Object for
+  /// a method call). Null: it may be kept.
+  std::optional<ValueFate> passedTo(const FunctionDecl &Callee, unsigned Index,
+                                    const Expr *Site, const Expr *Object) {
+    if (Index == ~0U)
+      return std::nullopt;
+    ValueFate Inner = Analysis.paramFate(Callee, Index);
+    if (Inner != ValueFate::KeptByObject || llvm::isa<CXXConstructExpr>(Site))
+      return Inner;
+    // A method keeping it in its object: the object's fate decides.
+    if (!Object)
+      return std::nullopt;
+    const VarDecl *Holder = referencedVar(Object);
+    if (!Holder || !holds(Holder))
+      return std::nullopt;
+    return followVar(*Holder);
+  }
+
+  ValueFate throughOperator(const CXXOperatorCallExpr &Op,
+                            const Expr &Current) {
     switch (Op.getOperator()) {
     case OO_Arrow:
     case OO_Star:
     case OO_EqualEqual:
     case OO_ExclaimEqual:
     case OO_Exclaim:
-      return false; // used
+      return ValueFate::Dies; // used
     case OO_Equal:
       if (Op.getArg(0) == &Current)
-        return false; // the holder gets a new value
+        return ValueFate::Dies; // the holder gets a new value
       return assignedTo(Op.getArg(0));
     default:
-      return true;
+      return ValueFate::Escapes;
     }
   }
 
-  bool assignedTo(const Expr *Target) {
+  ValueFate assignedTo(const Expr *Target) {
+    if (isMemberOfThis(Target))
+      return llvm::isa<CXXConstructorDecl>(&Fn) ? ValueFate::KeptByObject
+                                                : ValueFate::Escapes;
     const VarDecl *V = referencedVar(Target);
-    return V && holdsFor(V) ? mayOutliveVar(*V) : true;
+    return V && holds(V) ? followVar(*V) : ValueFate::Escapes;
   }
 
-  /// True if \p V is a local that lives within one iteration of the loop.
-  bool holdsFor(const VarDecl *V) {
+  /// True if \p V is a local that lives within the scope.
+  bool holds(const VarDecl *V) {
     if (!isAutomaticLocal(V) || V->isStaticLocal())
       return false;
+    if (FunctionScope)
+      return V->getParentFunctionOrMethod() == &Fn ||
+             V->getParentFunctionOrMethod() == Fn.getCanonicalDecl();
     DynTypedNodeList Parents = Ctx.getParents(*V);
     while (!Parents.empty()) {
       const DynTypedNode &P = Parents[0];
-      if (P.get<Stmt>() == &Loop)
+      if (P.get<Stmt>() == &Scope)
         return true;
       if (P.get<FunctionDecl>() || P.get<LambdaExpr>())
         return false;
@@ -175,30 +373,267 @@ private:
     return false;
   }
 
-  bool mayOutliveVar(const VarDecl &V) {
+  ValueFate followVar(const VarDecl &V) {
     if (!Seen.insert(&V).second)
-      return false;
-    Holders.push_back(&V);
+      return ValueFate::Dies;
     RefCollector Collector(V);
-    Collector.TraverseStmt(const_cast<Stmt *>(&Loop));
-    for (const DeclRefExpr *Ref : Collector.Refs)
-      if (mayOutlive(*Ref))
-        return true;
-    return false;
+    Collector.TraverseStmt(const_cast<Stmt *>(&Scope));
+    ValueFate Result = ValueFate::Dies;
+    for (const DeclRefExpr *Ref : Collector.Refs) {
+      Result = combine(Result, follow(*Ref));
+      if (Result == ValueFate::Escapes)
+        break;
+    }
+    return Result;
   }
 
-  const Stmt &Loop;
+  RepetitionAnalysis &Analysis;
   ASTContext &Ctx;
-  llvm::SmallVectorImpl<const VarDecl *> &Holders;
+  const Stmt &Scope;
+  const FunctionDecl &Fn;
+  bool FunctionScope;
   llvm::SmallPtrSet<const VarDecl *, 4> Seen;
 };
 
+ValueFate RepetitionAnalysis::fate(const Expr &E, const Stmt &Scope,
+                                   const FunctionDecl &Fn) {
+  return ValueFollower(*this, Scope, Fn).follow(E);
+}
+
+ValueFate RepetitionAnalysis::paramFate(const FunctionDecl &Callee,
+                                        unsigned Index) {
+  // The standard library: make_unique/make_shared hand back an object that
+  // holds their arguments; containers and everything else may keep them.
+  if (isStandardLibrary(Callee))
+    return isMakeSmartPointer(Callee) ? ValueFate::Returned
+                                      : ValueFate::Escapes;
+  const FunctionDecl *Def = nullptr;
+  if (!Callee.hasBody(Def) || !Def || Index >= Def->getNumParams() ||
+      Def->isTemplated() || SummaryDepth >= Options.CallDepth)
+    return ValueFate::Escapes; // cannot look inside: it may keep it
+  auto Key = std::make_pair(Def, Index);
+  auto [It, Inserted] = ParamFates.try_emplace(Key, ValueFate::Escapes);
+  if (!Inserted)
+    return It->second; // cached, or recursion (conservative)
+  ++SummaryDepth;
+  // The whole declaration: a constructor's member initializers use it too.
+  RefCollector Collector(*Def->getParamDecl(Index));
+  Collector.TraverseDecl(const_cast<FunctionDecl *>(Def));
+  ValueFate Result = ValueFate::Dies;
+  for (const DeclRefExpr *Ref : Collector.Refs) {
+    Result = combine(Result, fate(*Ref, *Def->getBody(), *Def));
+    if (Result == ValueFate::Escapes)
+      break;
+  }
+  --SummaryDepth;
+  ParamFates[Key] = Result;
+  return Result;
+}
+
+// ===== What runs a function repeatedly =======================================
+
+namespace {
+
+bool derivesFrom(const CXXRecordDecl &RD,
+                 llvm::function_ref<bool(const CXXRecordDecl &)> Pred,
+                 unsigned Depth = 0) {
+  if (!RD.hasDefinition() || Depth > 16)
+    return false;
+  for (const CXXBaseSpecifier &Base : RD.bases()) {
+    const CXXRecordDecl *BaseDecl = Base.getType()->getAsCXXRecordDecl();
+    if (!BaseDecl)
+      continue;
+    if (Pred(*BaseDecl) || derivesFrom(*BaseDecl, Pred, Depth + 1))
+      return true;
+  }
+  return false;
+}
+
+bool isTemplateInstanceOf(const CXXRecordDecl &RD,
+                          llvm::ArrayRef<llvm::StringRef> Names) {
+  const auto *Spec = llvm::dyn_cast<ClassTemplateSpecializationDecl>(&RD);
+  if (!Spec)
+    return false;
+  for (llvm::StringRef Name : Names)
+    if (hasQualifiedName(Spec->getSpecializedTemplate(), Name))
+      return true;
+  return false;
+}
+
+/// True if \p Loop's condition polls a completion queue: the dispatch loop
+/// of an async server, whose body runs once per event (request step).
+bool isCompletionQueueLoop(const Stmt &Loop) {
+  const Expr *Cond = nullptr;
+  if (const auto *While = llvm::dyn_cast<WhileStmt>(&Loop))
+    Cond = While->getCond();
+  else if (const auto *For = llvm::dyn_cast<ForStmt>(&Loop))
+    Cond = For->getCond();
+  else if (const auto *Do = llvm::dyn_cast<DoStmt>(&Loop))
+    Cond = Do->getCond();
+  std::function<bool(const Stmt *)> Polls = [&](const Stmt *S) {
+    if (!S)
+      return false;
+    if (const auto *Call = llvm::dyn_cast<CXXMemberCallExpr>(S))
+      if (const CXXMethodDecl *MD = Call->getMethodDecl())
+        if (MD->getIdentifier() &&
+            (MD->getName() == "Next" || MD->getName() == "AsyncNext") &&
+            hasQualifiedName(MD->getParent(), "::grpc::CompletionQueue"))
+          return true;
+    for (const Stmt *Child : S->children())
+      if (Polls(Child))
+        return true;
+    return false;
+  };
+  return Polls(Cond);
+}
+
 } // namespace
 
-bool mayOutliveIteration(const Expr &Creation, const Stmt &Loop,
-                         ASTContext &Ctx,
-                         llvm::SmallVectorImpl<const VarDecl *> &Holders) {
-  return ValueFollower(Loop, Ctx, Holders).mayOutlive(Creation);
+bool RepetitionAnalysis::isRequestEntry(const FunctionDecl &Fn) const {
+  if (Options.HandlerFunctions && Fn.getIdentifier() &&
+      Options.HandlerFunctions->match(Fn.getName()))
+    return true;
+  const auto *Method = llvm::dyn_cast<CXXMethodDecl>(&Fn);
+  if (!Method || !Method->getParent())
+    return false;
+  const CXXRecordDecl &Class = *Method->getParent();
+  // A service method: an override in a class derived from grpc::Service
+  // (sync and callback services alike).
+  if (Method->size_overridden_methods() > 0 &&
+      derivesFrom(Class, [](const CXXRecordDecl &Base) {
+        return hasQualifiedName(&Base, "::grpc::Service");
+      }))
+    return true;
+  if (!Options.TreatReactionsAsHandlers || !Method->getIdentifier())
+    return false;
+  // A reactor reaction runs once per event of one RPC.
+  static const llvm::StringRef Reactions[] = {
+      "OnReadDone", "OnWriteDone", "OnDone", "OnCancel",
+      "OnSendInitialMetadataDone", "OnReadInitialMetadataDone",
+      "OnWritesDoneDone"};
+  static const llvm::StringRef Reactors[] = {
+      "::grpc::ServerBidiReactor",  "::grpc::ServerReadReactor",
+      "::grpc::ServerWriteReactor", "::grpc::ClientBidiReactor",
+      "::grpc::ClientReadReactor",  "::grpc::ClientWriteReactor"};
+  if (!llvm::is_contained(Reactions, Method->getName()))
+    return false;
+  return derivesFrom(Class, [](const CXXRecordDecl &Base) {
+    return isTemplateInstanceOf(Base, Reactors) ||
+           hasQualifiedName(&Base, "::grpc::ServerUnaryReactor") ||
+           hasQualifiedName(&Base, "::grpc::ClientUnaryReactor");
+  });
+}
+
+std::optional<RepeatedCreation>
+RepetitionAnalysis::repeatingCaller(const FunctionDecl &Fn, RepeatKind Kind,
+                                    std::vector<const Expr *> Hops,
+                                    unsigned Depth) {
+  if (Kind == RepeatKind::Request && isRequestEntry(Fn)) {
+    RepeatedCreation Found;
+    Found.Kind = Kind;
+    Found.Handler = &Fn;
+    Found.Hops = std::move(Hops);
+    return Found;
+  }
+  if (Depth >= Options.CallDepth)
+    return std::nullopt;
+  const CallSites &Index = CallSites::get(Ctx);
+  for (const Expr *Site : Index.of(Fn)) {
+    // Inside the standard library (a std algorithm calling its functor):
+    // the algorithm's own call site, indexed as repeating, explains it.
+    const FunctionDecl *SiteFn = enclosingCallable(*Site, Ctx);
+    if (SiteFn && isStandardLibrary(*SiteFn))
+      continue;
+    std::vector<const Expr *> Path = Hops;
+    Path.push_back(Site);
+    const Stmt *Loop =
+        Index.isRepeatingSite(Site) ? Site : enclosingLoop(*Site, Ctx);
+    if (Loop && Kind == RepeatKind::Loop) {
+      RepeatedCreation Found;
+      Found.Loop = Loop;
+      Found.Hops = std::move(Path);
+      return Found;
+    }
+    const FunctionDecl *Caller = enclosingCallable(*Site, Ctx);
+    if (!Caller)
+      continue;
+    if (Loop && Kind == RepeatKind::Request &&
+        Options.TreatCqLoopCalleesAsHandlers && isCompletionQueueLoop(*Loop)) {
+      RepeatedCreation Found;
+      Found.Kind = Kind;
+      Found.Handler = Caller;
+      Found.Loop = Loop;
+      Found.Hops = std::move(Path);
+      return Found;
+    }
+    if (std::optional<RepeatedCreation> Found =
+            repeatingCaller(*Caller, Kind, std::move(Path), Depth + 1))
+      return Found;
+  }
+  return std::nullopt;
+}
+
+std::optional<RepeatedCreation>
+RepetitionAnalysis::find(const Expr &Creation, RepeatKind Kind) {
+  struct Item {
+    const Expr *Value;
+    std::vector<const Expr *> Hops;
+  };
+  std::deque<Item> Work;
+  Work.push_back({&Creation, {}});
+  llvm::SmallPtrSet<const Expr *, 8> Visited;
+  while (!Work.empty()) {
+    Item It = std::move(Work.front());
+    Work.pop_front();
+    if (!Visited.insert(It.Value).second)
+      continue;
+    const FunctionDecl *Fn = enclosingCallable(*It.Value, Ctx);
+    if (!Fn)
+      continue;
+    if (isStandardLibrary(*Fn)) {
+      // An object built inside std::make_unique<T>/make_shared<T>: what
+      // happens to it is what happens to that call's result.
+      if (isMakeSmartPointer(*Fn) && It.Hops.size() < Options.CallDepth)
+        for (const Expr *Site : CallSites::get(Ctx).of(*Fn))
+          Work.push_back({Site, It.Hops});
+      continue;
+    }
+    if (isUnanalyzable(*Fn))
+      continue;
+    // Dies within one iteration of a loop of this function?
+    if (const Stmt *Loop = enclosingLoop(*It.Value, Ctx))
+      if (fate(*It.Value, *Loop, *Fn) == ValueFate::Dies) {
+        if (Kind != RepeatKind::Loop)
+          continue; // the loop check's finding
+        RepeatedCreation Found;
+        Found.Loop = Loop;
+        Found.Hops = std::move(It.Hops);
+        return Found;
+      }
+    switch (fate(*It.Value, *Fn->getBody(), *Fn)) {
+    case ValueFate::Dies:
+      // A temporary client per call of Fn: what calls Fn repeatedly?
+      if (std::optional<RepeatedCreation> Found =
+              repeatingCaller(*Fn, Kind, It.Hops, 0))
+        return Found;
+      break;
+    case ValueFate::Returned:
+    case ValueFate::KeptByObject:
+      // Handed to the caller, or kept in the object being constructed:
+      // follow it at every call or construction site.
+      if (It.Hops.size() >= Options.CallDepth)
+        break;
+      for (const Expr *Site : CallSites::get(Ctx).of(*Fn)) {
+        std::vector<const Expr *> Hops = It.Hops;
+        Hops.push_back(Site);
+        Work.push_back({Site, std::move(Hops)});
+      }
+      break;
+    case ValueFate::Escapes:
+      break;
+    }
+  }
+  return std::nullopt;
 }
 
 } // namespace grpcleak

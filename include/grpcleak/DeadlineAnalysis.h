@@ -74,9 +74,15 @@ public:
   /// anywhere (in any order).
   bool boundsAnywhere(const clang::Stmt *Body, const clang::ValueDecl &Context);
 
+  /// True if \p Body calls set_deadline on \p Context anywhere.
+  static bool setsDeadlineAnywhere(const clang::Stmt *Body,
+                                   const clang::ValueDecl &Context);
+
 private:
-  /// The variable or field the RPC's context argument names, if judged.
+  /// The variable or field the RPC's context argument names, if judged
+  /// here (\p Fn is the function starting the RPC).
   const clang::ValueDecl *contextDecl(const RpcStart &Start,
+                                      const clang::FunctionDecl &Fn,
                                       bool &IsMember) const;
   Verdict judge(const clang::Stmt &S, const clang::VarDecl &Context);
   /// A statement that bounds \p Context: a setter, a cancel (option), a

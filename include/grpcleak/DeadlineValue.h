@@ -39,8 +39,8 @@ struct InfiniteDeadlineOptions {
 };
 
 /// Why a deadline never expires, in words for a diagnostic
-/// ("'gpr_inf_future'", "'time_point::max()'", "31536000 seconds from now",
-/// "'kNoDeadline'").
+/// ("'gpr_inf_future'", "'time_point::max()'", "'kNoDeadline'", "63072000
+/// seconds away, more than the limit of 31536000").
 struct InfiniteDeadline {
   std::string Why;
 };

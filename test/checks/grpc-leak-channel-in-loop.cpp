@@ -157,3 +157,103 @@ void Churn(const std::string &target) {
     (void)channel;
   }
 }
+
+// ===== Through helpers, lambdas, algorithms and wrappers =====================
+
+// A helper two calls down makes the channel; it dies in the helper.
+static bool PingOnce(const std::string &target) {
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  // CHECK-NOTES: :[[@LINE-1]]:18: warning: gRPC channel created by 'CreateChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
+  // CHECK-NOTES: :[[@LINE+10]]:10: note: 'PingOnce' is called here
+  // CHECK-NOTES: :[[@LINE+13]]:5: note: 'CheckTarget' is called here
+  // CHECK-NOTES: :[[@LINE+11]]:3: note: the loop that repeats it is here
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Clock::now() + std::chrono::seconds(1));
+  demo::Req req;
+  demo::Resp resp;
+  return demo::Demo::NewStub(channel)->Unary(&ctx, req, &resp).ok();
+}
+static bool CheckTarget(const std::string &target) {
+  return PingOnce(target);
+}
+void Discover(const std::vector<std::string> &targets) {
+  for (const auto &target : targets)
+    CheckTarget(target);
+}
+
+// A helper that returns a new stub, used once per iteration.
+static std::unique_ptr<demo::Demo::Stub> MakeStub(const std::string &target) {
+  return demo::Demo::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  // CHECK-NOTES: :[[@LINE-1]]:7: warning: gRPC channel created by 'CreateChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
+  // CHECK-NOTES: :[[@LINE+5]]:17: note: 'MakeStub' is called here
+  // CHECK-NOTES: :[[@LINE+3]]:3: note: the loop that repeats it is here
+}
+void UseFreshStubs(const std::vector<std::string> &targets) {
+  for (const auto &target : targets) {
+    auto stub = MakeStub(target);
+    (void)stub;
+  }
+}
+
+// A client wrapper whose constructor builds the channel (grpc/grpc#22053),
+// constructed per iteration, directly or through std::make_unique.
+class GreeterClient {
+public:
+  explicit GreeterClient(const std::string &target)
+      : stub_(demo::Demo::NewStub(
+            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))) {}
+  // CHECK-NOTES: :[[@LINE-1]]:13: warning: gRPC channel created by 'CreateChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
+  // CHECK-NOTES: :[[@LINE+9]]:19: note: 'GreeterClient' is constructed here
+  // CHECK-NOTES: :[[@LINE+7]]:3: note: the loop that repeats it is here
+  bool Greet() { return stub_ != nullptr; }
+
+private:
+  std::unique_ptr<demo::Demo::Stub> stub_;
+};
+void GreetAll(const std::vector<std::string> &targets) {
+  for (const auto &target : targets) {
+    GreeterClient client(target);
+    client.Greet();
+  }
+}
+void GreetAllOnHeap(const std::vector<std::string> &targets) {
+  for (const auto &target : targets)
+    std::make_unique<GreeterClient>(target)->Greet();
+}
+
+// A lambda run by a std algorithm.
+#include <algorithm>
+void ForEachTarget(const std::vector<std::string> &targets) {
+  std::for_each(targets.begin(), targets.end(), [](const std::string &target) {
+    auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    // CHECK-NOTES: :[[@LINE-1]]:20: warning: gRPC channel created by 'CreateChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
+    // CHECK-NOTES: :[[@LINE-3]]:3: note: the algorithm call that repeats it is here
+    channel->GetState(true);
+  });
+}
+
+// A lambda called in a loop.
+void LambdaInLoop(const std::vector<std::string> &targets) {
+  auto probe = [](const std::string &target) {
+    auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    // CHECK-NOTES: :[[@LINE-1]]:20: warning: gRPC channel created by 'CreateChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
+    // CHECK-NOTES: :[[@LINE+5]]:10: note: 'operator()' is called here
+    // CHECK-NOTES: :[[@LINE+3]]:3: note: the loop that repeats it is here
+    return channel->GetState(true);
+  };
+  for (const auto &target : targets)
+    probe(target);
+}
+
+// A wrapper kept in a member container: built once, not per iteration.
+class ClientPool {
+public:
+  explicit ClientPool(const std::vector<std::string> &targets) {
+    for (const auto &target : targets)
+      clients_.push_back(std::make_unique<GreeterClient>(target));
+  }
+
+private:
+  std::vector<std::unique_ptr<GreeterClient>> clients_;
+};

@@ -28,6 +28,9 @@ void RpcDeadlines(demo::Demo::Stub &stub) {
   grpc::ClientContext d;
   d.set_deadline(Clock::now() + 87600h);
   // CHECK-MESSAGES: :[[@LINE-1]]:18: warning: 'set_deadline' is given a deadline that never expires (315360000 seconds away, more than the limit of 31536000); a stalled peer can hold the call forever [grpc-leak-infinite-deadline]
+  grpc::ClientContext f;
+  f.set_deadline(87600h + Clock::now());
+  // CHECK-MESSAGES: :[[@LINE-1]]:18: warning: 'set_deadline' is given a deadline that never expires (315360000 seconds away, more than the limit of 31536000); a stalled peer can hold the call forever [grpc-leak-infinite-deadline]
   grpc::ClientContext e;
   e.set_deadline(gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
                               gpr_time_from_hours(24 * 365 * 2, GPR_TIMESPAN)));

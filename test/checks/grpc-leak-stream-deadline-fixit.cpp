@@ -4,8 +4,9 @@
 // RUN: %check_grpc_leak --fix-notes %s grpc-leak-stream-deadline %t -- -- %grpc_flags
 // RUN: clang++-22 -fsyntax-only %grpc_flags %t.cpp
 // RUN: %tidy_frontend -checks='-*,grpc-leak-stream-deadline' %t.cpp -- %grpc_flags 2>&1 | FileCheck %s --check-prefix=AFTER --implicit-check-not=warning:
-// Only the member, which gets no fix, is still reported after fixing:
-// AFTER: warning: streaming RPC 'Bidi' is started on 'ctx_'
+// The two cases that get no fix are still reported after fixing:
+// AFTER-DAG: warning: streaming RPC 'Bidi' is started on 'ctx_'
+// AFTER-DAG: warning: streaming RPC 'Bidi' is started on 'ctx' with no deadline set on some path to it
 //
 // RUN: cp %s %t.plain.cpp
 // RUN: %tidy_frontend -checks='-*,grpc-leak-stream-deadline' --fix %t.plain.cpp -- %grpc_flags > /dev/null 2>&1
@@ -43,6 +44,18 @@ void Nested(demo::Demo::Stub &stub, bool go) {
     // CHECK-FIXES-NEXT: {{^}}    auto stream = stub.Bidi(ctx.get());{{$}}
     stream->Finish();
   }
+}
+
+// A deadline already set on one path: an inserted one would replace it
+// there, so no fix is offered; the warning stays.
+void SetOnOnePath(demo::Demo::Stub &stub, bool interactive) {
+  grpc::ClientContext ctx;
+  if (interactive)
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  auto stream = stub.Bidi(&ctx);
+  // CHECK-MESSAGES: :[[@LINE-1]]:22: warning: streaming RPC 'Bidi' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
+  // CHECK-FIXES: {{^}}  auto stream = stub.Bidi(&ctx);{{$}}
+  // CHECK-FIXES-NOT: {{^}}  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));{{$}}
 }
 
 // A context that is not in scope before the statement: no fix is offered

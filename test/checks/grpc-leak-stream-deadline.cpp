@@ -301,6 +301,39 @@ void WatchUntilStopped(demo::Demo::Stub &stub, const bool &stop) {
   canceller.join();
 }
 
+// A context captured by a lambda: its deadline may be set before the lambda
+// runs, in the enclosing function; not judged.
+void CapturedByLambda(demo::Demo::Stub &stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(5));
+  auto start = [&] { return stub.Bidi(&ctx); };
+  auto stream = start();
+}
+
+// A pointer member points at a context someone else owns.
+class Borrower {
+public:
+  explicit Borrower(grpc::ClientContext *ctx) : ctx_(ctx) {}
+  void Start(demo::Demo::Stub &stub) { stream_ = stub.Bidi(ctx_); }
+
+private:
+  grpc::ClientContext *ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<demo::Req, demo::Resp>> stream_;
+};
+
+// A member child of a server call inherits its deadline.
+class Relay {
+public:
+  void Begin(grpc::ServerContext &server, demo::Demo::Stub &stub) {
+    ctx_ = grpc::ClientContext::FromServerContext(server);
+    stream_ = stub.Bidi(ctx_.get());
+  }
+
+private:
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<demo::Req, demo::Resp>> stream_;
+};
+
 // Unary calls are only checked with CheckUnary (see the options test).
 void UnaryCall(demo::Demo::Stub &stub) {
   grpc::ClientContext ctx;

@@ -224,18 +224,111 @@ struct Pool {
   auto Outlives = test::varsNamed(Ctx, "outlives_");
   ASSERT_EQ(PerIteration.size(), 1u);
   ASSERT_EQ(Outlives.size(), 4u);
+  RepetitionAnalysis Analysis(Ctx, RepetitionOptions());
   auto Check = [&](const VarDecl *V) {
     const CallExpr *Create = test::initialisingCall(*V);
     EXPECT_NE(Create, nullptr);
     const Stmt *Loop = enclosingLoop(*Create, Ctx);
     EXPECT_NE(Loop, nullptr);
-    llvm::SmallVector<const VarDecl *, 4> Holders;
-    return mayOutliveIteration(*Create, *Loop, Ctx, Holders);
+    return Analysis.fate(*Create, *Loop, *enclosingCallable(*Create, Ctx)) !=
+           ValueFate::Dies;
   };
   for (const VarDecl *V : PerIteration)
     EXPECT_FALSE(Check(V)) << V->getName().str();
   for (const VarDecl *V : Outlives)
     EXPECT_TRUE(Check(V)) << V->getName().str();
+}
+
+// Through helpers, wrappers and lambdas, to what repeats them.
+TEST(Repetition, FollowsHelpersWrappersAndLambdas) {
+  auto AST = test::parse(R"cpp(
+#include <grpcpp/grpcpp.h>
+#include "demo.grpc.pb.h"
+#include <algorithm>
+#include <vector>
+static std::unique_ptr<demo::Demo::Stub> MakeStub(const std::string &t) {
+  return demo::Demo::NewStub(grpc::CreateChannel("in_helper", grpc::InsecureChannelCredentials()));
+}
+struct Client {
+  explicit Client(const std::string &t)
+      : stub_(demo::Demo::NewStub(grpc::CreateChannel("in_wrapper", grpc::InsecureChannelCredentials()))) {}
+  std::unique_ptr<demo::Demo::Stub> stub_;
+};
+static void Probe(const std::string &t) {
+  auto ch = grpc::CreateChannel("in_probe", grpc::InsecureChannelCredentials());
+  ch->GetState(true);
+}
+struct Cache {
+  std::vector<std::unique_ptr<demo::Demo::Stub>> stubs;
+  void Fill(const std::vector<std::string> &ts) {
+    for (const auto &t : ts) stubs.push_back(MakeStub(t));   // kept: not repeated
+  }
+};
+void Loops(const std::vector<std::string> &ts) {
+  for (const auto &t : ts) { auto s = MakeStub(t); }
+  for (const auto &t : ts) { Client c(t); }
+  std::for_each(ts.begin(), ts.end(), [](const std::string &t) {
+    auto ch = grpc::CreateChannel("in_algorithm", grpc::InsecureChannelCredentials());
+  });
+  int n = 3;
+  while (n--) Probe("x");
+  auto once = grpc::CreateChannel("once", grpc::InsecureChannelCredentials());
+}
+)cpp");
+  ASTContext &Ctx = AST->getASTContext();
+  RepetitionAnalysis Analysis(Ctx, RepetitionOptions());
+  int Repeated = 0;
+  for (const CallExpr *Call : test::callsTo(Ctx, "CreateChannel")) {
+    llvm::StringRef Target = Lexer::getSourceText(
+        CharSourceRange::getTokenRange(Call->getArg(0)->getSourceRange()),
+        Ctx.getSourceManager(), Ctx.getLangOpts());
+    std::optional<RepeatedCreation> Found = Analysis.find(*Call, RepeatKind::Loop);
+    EXPECT_EQ(Found.has_value(), Target != "\"once\"") << Target.str();
+    if (Found) {
+      ++Repeated;
+      EXPECT_NE(Found->Loop, nullptr);
+      // The helper and the wrapper are reached through one hop.
+      if (Target == "\"in_helper\"" || Target == "\"in_wrapper\"" ||
+          Target == "\"in_probe\"")
+        EXPECT_EQ(Found->Hops.size(), 1u) << Target.str();
+    }
+  }
+  EXPECT_EQ(Repeated, 4);
+  CallSites::clear(Ctx);
+}
+
+TEST(Repetition, RequestEntries) {
+  auto AST = test::parse(R"cpp(
+#include <grpcpp/grpcpp.h>
+#include "demo.grpc.pb.h"
+struct Sync final : demo::Demo::Service {
+  grpc::Status Unary(grpc::ServerContext *, const demo::Req *, demo::Resp *) override;
+};
+struct Callback final : demo::Demo::CallbackService {
+  grpc::ServerUnaryReactor *Unary(grpc::CallbackServerContext *, const demo::Req *,
+                                  demo::Resp *) override;
+};
+struct Reader : grpc::ServerReadReactor<demo::Req> {
+  void OnReadDone(bool) override;
+  void OnDone() override;
+  void Helper();
+};
+struct NotAService { virtual void Unary(); };
+struct Derived : NotAService { void Unary() override; };
+)cpp");
+  ASTContext &Ctx = AST->getASTContext();
+  RepetitionAnalysis Analysis(Ctx, RepetitionOptions());
+  auto Method = [&](llvm::StringRef Class, llvm::StringRef Name) {
+    auto Found = match(cxxMethodDecl(hasName(Name), ofClass(hasName(Class))).bind("m"), Ctx);
+    EXPECT_FALSE(Found.empty()) << Class.str() << "::" << Name.str();
+    return Found.empty() ? nullptr : Found[0].getNodeAs<CXXMethodDecl>("m");
+  };
+  EXPECT_TRUE(Analysis.isRequestEntry(*Method("Sync", "Unary")));
+  EXPECT_TRUE(Analysis.isRequestEntry(*Method("Callback", "Unary")));
+  EXPECT_TRUE(Analysis.isRequestEntry(*Method("Reader", "OnReadDone")));
+  EXPECT_TRUE(Analysis.isRequestEntry(*Method("Reader", "OnDone")));
+  EXPECT_FALSE(Analysis.isRequestEntry(*Method("Reader", "Helper")));
+  EXPECT_FALSE(Analysis.isRequestEntry(*Method("Derived", "Unary")));
 }
 
 TEST(Repetition, OnlyTheLoopBodyRepeats) {

@@ -1,0 +1,42 @@
+//===- TemporaryClientCheck.h - Clients made over and over ------*- C++ -*-===//
+
+#ifndef GRPCLEAK_CHECKS_TEMPORARY_CLIENT_CHECK_H
+#define GRPCLEAK_CHECKS_TEMPORARY_CLIENT_CHECK_H
+
+#include "GrpcLeakCheck.h"
+#include "grpcleak/Repetition.h"
+#include <string>
+#include <vector>
+
+namespace clang::tidy::grpcleak {
+
+/// What grpc-leak-channel-in-loop and grpc-leak-channel-per-request share:
+/// the creations they look at (channel factories, the user's own, stubs on
+/// request), the analysis (lib/Repetition), and how a finding is explained
+/// (a note at every call or construction site on the way, then at the loop
+/// or the handler). They differ only in the kind of repetition.
+class TemporaryClientCheck : public GrpcLeakCheck {
+public:
+  void registerMatchers(ast_matchers::MatchFinder *Finder) override;
+  void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
+
+protected:
+  TemporaryClientCheck(StringRef Name, ClangTidyContext *Context,
+                       ::grpcleak::RepeatKind Kind);
+
+  /// Options of the request kind only (HandlerFunctionRegex, ...).
+  ::grpcleak::RepetitionOptions RepetitionOpts;
+  RegexOption HandlerFunctions;
+
+private:
+  const ::grpcleak::RepeatKind Kind;
+  const std::string ExtraChannelFactories;
+  const std::vector<StringRef> ExtraFactoryList;
+  const bool IncludeStubs;
+  const unsigned CallDepth;
+};
+
+} // namespace clang::tidy::grpcleak
+
+#endif // GRPCLEAK_CHECKS_TEMPORARY_CLIENT_CHECK_H
