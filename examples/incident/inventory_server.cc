@@ -128,18 +128,25 @@ class DiscoveryPoller {
   std::map<std::string, bool> up_;  // Last known state per target.
 };
 
+// Asks one discovered instance whether it is alive.
+static grpc::Status PingTarget(const std::string& target,
+                               const std::string& instance,
+                               inventory::PingReply* reply) {
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto stub = inventory::Discovery::NewStub(channel);
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(500));
+  inventory::PingRequest req;
+  req.set_caller(instance);
+  return stub->Ping(&ctx, req, reply);
+}
+
 void DiscoveryPoller::PollOnce() {
   for (const auto& target : targets_) {
-    auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-    auto stub = inventory::Discovery::NewStub(channel);
-
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::milliseconds(500));
-    inventory::PingRequest req;
-    req.set_caller(instance_);
     inventory::PingReply reply;
-    grpc::Status status = stub->Ping(&ctx, req, &reply);
+    grpc::Status status = PingTarget(target, instance_, &reply);
     Record(target, status.ok(),
            status.ok() ? reply.instance() : status.error_message());
   }
@@ -154,11 +161,16 @@ void DiscoveryPoller::Record(const std::string& target, bool up,
             << " (" << detail << ")" << std::endl;
 }
 
+// A client for the catalog service at |address|.
+static std::unique_ptr<inventory::Catalog::Stub> ConnectCatalog(
+    const std::string& address) {
+  return inventory::Catalog::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
+
 class InventoryServiceImpl final : public inventory::Inventory::Service {
  public:
-  explicit InventoryServiceImpl(const std::string& backend)
-      : catalog_(inventory::Catalog::NewStub(
-            grpc::CreateChannel(backend, grpc::InsecureChannelCredentials()))) {}
+  explicit InventoryServiceImpl(const std::string& backend) : backend_(backend) {}
 
   grpc::Status GetItem(grpc::ServerContext* context,
                        const inventory::ItemRequest* request,
@@ -173,7 +185,8 @@ class InventoryServiceImpl final : public inventory::Inventory::Service {
     inventory::PriceQuery query;
     query.add_skus(request->sku());
 
-    auto reader = catalog_->WatchPrices(&backend_ctx, query);
+    auto catalog = ConnectCatalog(backend_);
+    auto reader = catalog->WatchPrices(&backend_ctx, query);
     inventory::PriceUpdate update;
     bool found = false;
     while (reader->Read(&update)) {
@@ -194,7 +207,7 @@ class InventoryServiceImpl final : public inventory::Inventory::Service {
   }
 
  private:
-  std::unique_ptr<inventory::Catalog::Stub> catalog_;
+  const std::string backend_;
 };
 
 // Start-up check with the C core API: is the catalog address usable at all?
