@@ -11,33 +11,57 @@ namespace clang::tidy::grpcleak {
 
 CoreHandleCheck::CoreHandleCheck(StringRef Name, ClangTidyContext *Context)
     : GrpcLeakCheck(Name, Context),
-      ReleaseFunctions(readRegexOption("ReleaseFunctions")) {}
+      ReleaseFunctions(readRegexOption("ReleaseFunctions")),
+      AcquireReleasePairs(Options.get("AcquireReleasePairs", "").str()) {
+  std::string Error;
+  ExtraPairs =
+      ::grpcleak::parseHandlePairs(AcquireReleasePairs, NameSaver, Error);
+  if (!Error.empty())
+    configurationDiag("invalid item '%0' in option '%1.AcquireReleasePairs'; "
+                      "expected 'acquire[@arg]=release[@arg]'")
+        << Error << getID();
+}
 
 void CoreHandleCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "ReleaseFunctions", ReleaseFunctions.Text);
+  Options.store(Opts, "AcquireReleasePairs", AcquireReleasePairs);
 }
 
 void CoreHandleCheck::registerMatchers(MatchFinder *Finder) {
   std::vector<StringRef> Acquires;
   for (const ::grpcleak::CoreHandlePair &Pair : ::grpcleak::coreHandlePairs())
     Acquires.push_back(Pair.Acquire);
+  for (const ::grpcleak::CoreHandlePair &Pair : ExtraPairs)
+    Acquires.push_back(Pair.Acquire);
   Finder->addMatcher(
       callExpr(callee(functionDecl(hasAnyName(Acquires)))).bind("acquire"),
+      this);
+  std::vector<StringRef> OrderedReleases;
+  for (const ::grpcleak::ReleasePrerequisite &Needs :
+       ::grpcleak::releasePrerequisites())
+    OrderedReleases.push_back(Needs.Release);
+  Finder->addMatcher(
+      callExpr(callee(functionDecl(hasAnyName(OrderedReleases))))
+          .bind("release"),
       this);
 }
 
 void CoreHandleCheck::check(const MatchFinder::MatchResult &Result) {
+  if (const auto *Release = Result.Nodes.getNodeAs<CallExpr>("release")) {
+    checkReleaseOrder(*Release, *Result.Context);
+    return;
+  }
   const auto *Acquire = Result.Nodes.getNodeAs<CallExpr>("acquire");
   const ::grpcleak::CoreHandlePair *Pair =
-      ::grpcleak::findCoreAcquire(Acquire->getDirectCallee());
+      ::grpcleak::findCoreAcquire(Acquire->getDirectCallee(), ExtraPairs);
   if (!Pair)
     return;
   const ::grpcleak::FunctionFlow *Flow = flowAround(*Acquire, *Result.Context);
   if (!Flow)
     return;
 
-  ::grpcleak::HandleLifetimeAnalysis Analysis(*Result.Context,
-                                              ReleaseFunctions.get());
+  ::grpcleak::HandleLifetimeAnalysis Analysis(
+      *Result.Context, ReleaseFunctions.get(), ExtraPairs);
   std::optional<::grpcleak::HandleLeak> Leak =
       Analysis.analyze(*Acquire, *Pair, *Flow);
   if (!Leak)
@@ -54,9 +78,15 @@ void CoreHandleCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   }
 
-  diag(Acquire->getBeginLoc(),
-       "gRPC %0 %1 from '%2' is not released with '%3' on every path")
-      << Pair->Noun << Leak->Var << Pair->Acquire << Pair->Release;
+  if (Pair->AcquireArg >= 0)
+    diag(Acquire->getBeginLoc(),
+         "gRPC %0 %1 initialised by '%2' is not released with '%3' on every "
+         "path")
+        << Pair->Noun << Leak->Var << Pair->Acquire << Pair->Release;
+  else
+    diag(Acquire->getBeginLoc(),
+         "gRPC %0 %1 from '%2' is not released with '%3' on every path")
+        << Pair->Noun << Leak->Var << Pair->Acquire << Pair->Release;
   switch (Leak->How) {
   case Exit::Return:
     diag(Leak->At->getBeginLoc(), "returns here without calling '%0' on %1",
@@ -87,6 +117,37 @@ void CoreHandleCheck::check(const MatchFinder::MatchResult &Result) {
   case Exit::NeverBound:
     break;
   }
+}
+
+} // namespace clang::tidy::grpcleak
+
+namespace clang::tidy::grpcleak {
+
+void CoreHandleCheck::checkReleaseOrder(const CallExpr &Release,
+                                        ASTContext &Ctx) {
+  const ::grpcleak::FunctionFlow *Flow = flowAround(Release, Ctx);
+  if (!Flow)
+    return;
+  ::grpcleak::HandleLifetimeAnalysis Analysis(Ctx, ReleaseFunctions.get(),
+                                              ExtraPairs);
+  auto Violation = Analysis.checkReleaseOrder(Release, *Flow);
+  if (!Violation)
+    return;
+  llvm::StringRef Noun = "handle";
+  for (const ::grpcleak::CoreHandlePair &Pair : ::grpcleak::coreHandlePairs())
+    if (Pair.Release == Violation->Needs->Release) {
+      Noun = Pair.Noun;
+      break;
+    }
+  diag(Release.getBeginLoc(),
+       "gRPC %0 %1 is released with '%2' on a path where it was not %3 first")
+      << Noun << Violation->Var << Violation->Needs->Release
+      << Violation->Needs->Step;
+  diag(Violation->Var->getLocation(),
+       "%0 is declared here; call '%1' on it before '%2' on every path",
+       DiagnosticIDs::Note)
+      << Violation->Var << Violation->Needs->Prerequisite.split('|').first
+      << Violation->Needs->Release;
 }
 
 } // namespace clang::tidy::grpcleak

@@ -4,6 +4,10 @@
 #define GRPCLEAK_CHECKS_CORE_HANDLE_CHECK_H
 
 #include "GrpcLeakCheck.h"
+#include "grpcleak/ApiModel.h"
+#include "llvm/Support/Allocator.h"
+#include "llvm/Support/StringSaver.h"
+#include <vector>
 
 namespace clang::tidy::grpcleak {
 
@@ -23,7 +27,15 @@ public:
   }
 
 private:
+  /// A completion queue or server released before it was shut down (and a
+  /// queue before it was drained).
+  void checkReleaseOrder(const CallExpr &Release, ASTContext &Ctx);
+
   const RegexOption ReleaseFunctions;
+  std::string AcquireReleasePairs;
+  llvm::BumpPtrAllocator Names;
+  llvm::StringSaver NameSaver{Names};
+  std::vector<::grpcleak::CoreHandlePair> ExtraPairs;
 };
 
 } // namespace clang::tidy::grpcleak

@@ -47,15 +47,18 @@ void TemporaryClientCheck::registerMatchers(MatchFinder *Finder) {
             .bind("stub"),
         this);
     Finder->addMatcher(cxxConstructExpr(hasDeclaration(cxxConstructorDecl(
-                                            ofClass(hasName("Stub")))))
+                                            ofClass(hasAnyName(
+                                                "Stub",
+                                                "::grpc::TemplatedGenericStub")))))
                            .bind("stub"),
                        this);
   }
 }
 
-/// True if \p Stub is built on a channel created right there (or held by a
-/// variable initialised so): the channel's own finding covers it.
-static bool isBuiltOnNewChannel(const Expr &Stub) {
+/// True if \p Stub is built on a channel created right there, or held by a
+/// variable initialised so in the same function (and loop): the channel's
+/// own finding covers it.
+static bool isBuiltOnNewChannel(const Expr &Stub, ASTContext &Ctx) {
   const Expr *Arg = nullptr;
   if (const auto *Call = llvm::dyn_cast<CallExpr>(&Stub))
     Arg = Call->getNumArgs() ? Call->getArg(0) : nullptr;
@@ -67,8 +70,20 @@ static bool isBuiltOnNewChannel(const Expr &Stub) {
   if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(Value))
     if (Construct->getNumArgs() == 1)
       Value = ::grpcleak::stripValue(Construct->getArg(0));
-  if (const VarDecl *Var = ::grpcleak::referencedVar(Value))
-    Value = Var->getInit() ? ::grpcleak::stripValue(Var->getInit()) : nullptr;
+  if (const VarDecl *Var = ::grpcleak::referencedVar(Value)) {
+    if (!Var->getInit() ||
+        Var->getParentFunctionOrMethod() !=
+            ::grpcleak::enclosingCallable(Stub, Ctx))
+      return false;
+    // Made once before the loop that builds the stubs: not covered.
+    if (const Stmt *Loop = ::grpcleak::enclosingLoop(Stub, Ctx)) {
+      auto Parents = Ctx.getParents(*Var);
+      const auto *Decl = Parents.size() == 1 ? Parents[0].get<DeclStmt>() : nullptr;
+      if (!Decl || ::grpcleak::enclosingLoop(*Decl, Ctx) != Loop)
+        return false;
+    }
+    Value = ::grpcleak::stripValue(Var->getInit());
+  }
   const auto *Call = llvm::dyn_cast_or_null<CallExpr>(Value);
   return Call && ::grpcleak::isChannelFactory(Call->getDirectCallee());
 }
@@ -84,7 +99,7 @@ void TemporaryClientCheck::check(const MatchFinder::MatchResult &Result) {
   } else if ((Creation = Result.Nodes.getNodeAs<Expr>("stub"))) {
     IsStub = true;
     if (!::grpcleak::isStubFactoryCall(Creation) ||
-        isBuiltOnNewChannel(*Creation))
+        isBuiltOnNewChannel(*Creation, *Result.Context))
       return;
   }
   ASTContext &Ctx = *Result.Context;
@@ -109,13 +124,13 @@ void TemporaryClientCheck::check(const MatchFinder::MatchResult &Result) {
          "gRPC %select{channel|stub}0 created by %1 in every loop iteration "
          "is destroyed before the next one; create it once outside the loop "
          "and reuse it")
-        << IsStub << Factory;
+        << IsStub << Factory->getDeclName();
   else
     diag(Creation->getBeginLoc(),
          "gRPC %select{channel|stub}0 created by %1 for every request is "
          "destroyed when the request ends; create it once (for example in "
          "the service's constructor) and reuse it")
-        << IsStub << Factory;
+        << IsStub << Factory->getDeclName();
 
   // The path, from the creation outwards.
   for (const Expr *Hop : Found->Hops) {

@@ -5,7 +5,9 @@
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/DeclTemplate.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include <cctype>
 
 using namespace clang;
 
@@ -14,7 +16,15 @@ namespace {
 
 const CoreHandlePair CoreHandles[] = {
 #define GRPC_CORE_HANDLE(Noun, Acquire, Release, ReleaseArg)                   \
-  {Noun, #Acquire, #Release, ReleaseArg},
+  {Noun, #Acquire, #Release, ReleaseArg, -1},
+#define GRPC_CORE_OUT_HANDLE(Noun, Init, InitArg, Release, ReleaseArg)         \
+  {Noun, #Init, #Release, ReleaseArg, InitArg},
+#include "grpcleak/GrpcApi.def"
+};
+
+const ReleasePrerequisite Prerequisites[] = {
+#define GRPC_CORE_RELEASE_NEEDS(Release, Prerequisite, Step)                   \
+  {#Release, Prerequisite, Step},
 #include "grpcleak/GrpcApi.def"
 };
 
@@ -89,9 +99,61 @@ bool isPointerToClientContext(QualType T) {
 
 llvm::ArrayRef<CoreHandlePair> coreHandlePairs() { return CoreHandles; }
 
-const CoreHandlePair *findCoreAcquire(const FunctionDecl *FD) {
+llvm::ArrayRef<ReleasePrerequisite> releasePrerequisites() {
+  return Prerequisites;
+}
+
+std::vector<CoreHandlePair> parseHandlePairs(llvm::StringRef Text,
+                                             llvm::StringSaver &Saver,
+                                             std::string &Error) {
+  std::vector<CoreHandlePair> Pairs;
+  llvm::SmallVector<llvm::StringRef, 8> Items;
+  Text.split(Items, ';', -1, /*KeepEmpty=*/false);
+  auto IsIdentifier = [](llvm::StringRef Name) {
+    return !Name.empty() && (std::isalpha(Name[0]) || Name[0] == '_') &&
+           llvm::all_of(Name, [](char C) { return std::isalnum(C) || C == '_'; });
+  };
+  auto SplitArg = [&](llvm::StringRef Part, llvm::StringRef &Name,
+                      std::optional<unsigned> &Arg) {
+    auto [N, A] = Part.trim().split('@');
+    Name = N.trim();
+    Arg.reset();
+    if (Part.contains('@')) {
+      unsigned Value;
+      if (A.trim().getAsInteger(10, Value))
+        return false;
+      Arg = Value;
+    }
+    return IsIdentifier(Name);
+  };
+  for (llvm::StringRef Item : Items) {
+    Item = Item.trim();
+    if (Item.empty())
+      continue;
+    auto [Left, Right] = Item.split('=');
+    llvm::StringRef Acquire, Release;
+    std::optional<unsigned> AcquireArg, ReleaseArg;
+    if (!Item.contains('=') || !SplitArg(Left, Acquire, AcquireArg) ||
+        !SplitArg(Right, Release, ReleaseArg)) {
+      Error = Item.str();
+      return {};
+    }
+    llvm::StringRef AcquireName = Saver.save(Acquire);
+    llvm::StringRef ReleaseName = Saver.save(Release);
+    CoreHandlePair Pair{"handle", AcquireName, ReleaseName, ReleaseArg.value_or(0),
+                        AcquireArg ? static_cast<int>(*AcquireArg) : -1};
+    Pairs.push_back(Pair);
+  }
+  return Pairs;
+}
+
+const CoreHandlePair *findCoreAcquire(const FunctionDecl *FD,
+                                      llvm::ArrayRef<CoreHandlePair> Extra) {
   if (!isGlobalFunction(FD))
     return nullptr;
+  for (const CoreHandlePair &Pair : Extra)
+    if (FD->getName() == Pair.Acquire)
+      return &Pair;
   static const llvm::StringMap<const CoreHandlePair *> ByAcquire = [] {
     llvm::StringMap<const CoreHandlePair *> Map;
     for (const CoreHandlePair &P : CoreHandles)

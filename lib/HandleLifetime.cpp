@@ -21,6 +21,24 @@ bool isHandleOrAddress(const Expr *E, const VarDecl *Var) {
   return false;
 }
 
+/// True if \p Target is a field of a `grpc_op` (or an array of them): an
+/// address stored there is lent for one batch, not handed over.
+bool isGrpcOpField(const Expr *Target) {
+  const Expr *E = Target ? Target->IgnoreParenImpCasts() : nullptr;
+  while (E) {
+    if (const auto *RD = E->getType()->getAsRecordDecl())
+      if (RD->getIdentifier() && RD->getName() == "grpc_op")
+        return true;
+    if (const auto *Member = llvm::dyn_cast<MemberExpr>(E))
+      E = Member->getBase()->IgnoreParenImpCasts();
+    else if (const auto *Index = llvm::dyn_cast<ArraySubscriptExpr>(E))
+      E = Index->getBase()->IgnoreParenImpCasts();
+    else
+      return false;
+  }
+  return false;
+}
+
 /// True if \p E is `*Var`.
 bool isDerefOf(const Expr *E, const VarDecl *Var) {
   const auto *U = llvm::dyn_cast<UnaryOperator>(stripValue(E));
@@ -92,13 +110,11 @@ public:
   ParamEffect Effect = ParamEffect::None;
 
   bool VisitCallExpr(CallExpr *Call) {
-    for (const CoreHandlePair &Pair : coreHandlePairs()) {
-      const Expr *Handle = nullptr;
-      if (isCoreRelease(Call, Pair, Handle) &&
-          (isRefTo(Handle, &Param) || isDerefOf(Handle, &Param))) {
-        Effect = ParamEffect::Releases;
-        return false;
-      }
+    const Expr *Handle = nullptr;
+    if (Analysis.isAnyRelease(*Call, Handle) &&
+        (isRefTo(Handle, &Param) || isDerefOf(Handle, &Param))) {
+      Effect = ParamEffect::Releases;
+      return false;
     }
     for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I) {
       if (!isRefTo(Call->getArg(I), &Param))
@@ -154,6 +170,17 @@ private:
 };
 
 } // namespace
+
+bool HandleLifetimeAnalysis::isAnyRelease(const CallExpr &Call,
+                                          const Expr *&Handle) const {
+  for (const CoreHandlePair &Pair : coreHandlePairs())
+    if (isCoreRelease(&Call, Pair, Handle))
+      return true;
+  for (const CoreHandlePair &Pair : ExtraPairs)
+    if (isCoreRelease(&Call, Pair, Handle))
+      return true;
+  return false;
+}
 
 ParamEffect HandleLifetimeAnalysis::summarize(const FunctionDecl &FD,
                                               unsigned Index) {
@@ -221,8 +248,9 @@ Verdict HandleLifetimeAnalysis::judge(const Stmt &S, const VarDecl &Var,
     return Verdict::Discharged;
 
   if (const auto *Call = llvm::dyn_cast<CallExpr>(&S)) {
+    // `release(h)`, or `release(&h)` for a handle initialised in place.
     const Expr *Handle = nullptr;
-    if (isCoreRelease(Call, Pair, Handle) && isRefTo(Handle, &Var))
+    if (isCoreRelease(Call, Pair, Handle) && isHandleOrAddress(Handle, &Var))
       return Verdict::Discharged;
     for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I)
       if (isHandleOrAddress(Call->getArg(I), &Var))
@@ -276,11 +304,59 @@ Verdict HandleLifetimeAnalysis::judge(const Stmt &S, const VarDecl &Var,
     if (U->getOpcode() == UO_AddrOf && isRefTo(U->getSubExpr(), &Var)) {
       const Expr *Child = nullptr;
       DynTypedNode User = valueUser(*U, Ctx, Child);
+      if (const auto *Assign = User.get<BinaryOperator>())
+        if (Assign->isAssignmentOp() && isGrpcOpField(Assign->getLHS()))
+          return Verdict::Continue; // lent to a batch operation
       if (!User.get<CallExpr>())
         return Verdict::Discharged;
     }
   }
   return Verdict::Continue;
+}
+
+std::optional<HandleLifetimeAnalysis::OrderViolation>
+HandleLifetimeAnalysis::checkReleaseOrder(const CallExpr &Release,
+                                          const FunctionFlow &Flow) {
+  const FunctionDecl *Callee = Release.getDirectCallee();
+  if (!Callee || !Callee->getIdentifier() || Release.getNumArgs() == 0)
+    return std::nullopt;
+  const VarDecl *Var = referencedVar(Release.getArg(0));
+  if (!Var || !isAutomaticLocal(Var) || Var->isStaticLocal())
+    return std::nullopt;
+  std::optional<CfgPoint> At = Flow.locate(Release);
+  if (!At)
+    return std::nullopt;
+  for (const ReleasePrerequisite &Needs : releasePrerequisites()) {
+    if (Callee->getName() != Needs.Release)
+      continue;
+    llvm::SmallVector<llvm::StringRef, 2> Steps;
+    Needs.Prerequisite.split(Steps, '|');
+    auto Judge = [&](const Stmt &S) {
+      if (const auto *Decl = llvm::dyn_cast<DeclStmt>(&S))
+        return llvm::is_contained(Decl->decls(), Var) ? Verdict::Violated
+                                                      : Verdict::Continue;
+      const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+      if (!Call || Call->getNumArgs() == 0)
+        return Verdict::Continue;
+      const FunctionDecl *FD = Call->getDirectCallee();
+      bool Passes = false;
+      for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I)
+        Passes |= isHandleOrAddress(Call->getArg(I), Var);
+      if (!Passes)
+        return Verdict::Continue;
+      if (!FD || !FD->getIdentifier())
+        return Verdict::Discharged;
+      if (llvm::is_contained(Steps, FD->getName()))
+        return Verdict::Discharged;
+      // A helper we cannot see into, or one of this TU: it may do the step.
+      if (!isCoreApiFunction(FD))
+        return Verdict::Discharged;
+      return Verdict::Continue;
+    };
+    if (findPathBackward(Flow, *At, Judge))
+      return OrderViolation{&Needs, Var};
+  }
+  return std::nullopt;
 }
 
 std::optional<HandleLeak>
@@ -295,7 +371,16 @@ HandleLifetimeAnalysis::analyze(const CallExpr &Acquire,
   const Expr *Child = nullptr;
   DynTypedNode User = valueUser(Acquire, Ctx, Child);
   const VarDecl *Var = nullptr;
-  if (const auto *V = User.get<VarDecl>()) {
+  if (Pair.AcquireArg >= 0) {
+    // Initialised through a pointer: `grpc_metadata_array_init(&md)`.
+    if (static_cast<unsigned>(Pair.AcquireArg) >= Acquire.getNumArgs())
+      return std::nullopt;
+    const auto *Address = llvm::dyn_cast<UnaryOperator>(
+        stripValue(Acquire.getArg(Pair.AcquireArg)));
+    if (!Address || Address->getOpcode() != UO_AddrOf)
+      return std::nullopt;
+    Var = referencedVar(Address->getSubExpr());
+  } else if (const auto *V = User.get<VarDecl>()) {
     if (V->getInit() && stripValue(V->getInit()) == &Acquire)
       Var = V;
   } else if (const auto *Assign = User.get<BinaryOperator>()) {
@@ -325,13 +410,25 @@ HandleLifetimeAnalysis::analyze(const CallExpr &Acquire,
     return std::nullopt;
 
   auto Judge = [&](const Stmt &S) { return judge(S, *Var, Acquire, Pair); };
-  // A branch on which the handle is null holds nothing to release.
+  // A branch on which the handle is null, or on which the acquire reported
+  // failure (grpc_byte_buffer_reader_init returns 0), holds nothing.
   auto Follow = [&](const CFGBlock &From, unsigned SuccIndex) {
     if (From.succ_size() != 2)
       return true;
-    std::optional<bool> NonNullWhenTrue =
-        testsNonNull(llvm::dyn_cast_or_null<Expr>(From.getTerminatorCondition()),
-                     Var, Ctx);
+    const auto *Cond =
+        llvm::dyn_cast_or_null<Expr>(From.getTerminatorCondition());
+    std::optional<bool> NonNullWhenTrue = testsNonNull(Cond, Var, Ctx);
+    if (!NonNullWhenTrue && Cond) {
+      const Expr *Test = Cond->IgnoreParenImpCasts();
+      bool Negated = false;
+      if (const auto *Not = llvm::dyn_cast<UnaryOperator>(Test))
+        if (Not->getOpcode() == UO_LNot) {
+          Test = Not->getSubExpr()->IgnoreParenImpCasts();
+          Negated = true;
+        }
+      if (Test == &Acquire)
+        NonNullWhenTrue = !Negated;
+    }
     if (!NonNullWhenTrue)
       return true;
     unsigned NullBranch = *NonNullWhenTrue ? 1 : 0;

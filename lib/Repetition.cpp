@@ -64,6 +64,9 @@ bool isRepeatingAlgorithm(const FunctionDecl &FD) {
 
 const LambdaExpr *lambdaOf(const Expr *E) {
   E = stripValue(E);
+  if (const auto *Copy = llvm::dyn_cast<CXXConstructExpr>(E))
+    if (Copy->getNumArgs() == 1)
+      E = stripValue(Copy->getArg(0));
   if (const auto *Lambda = llvm::dyn_cast<LambdaExpr>(E))
     return Lambda;
   if (const VarDecl *Var = referencedVar(E))
@@ -245,11 +248,21 @@ public:
         return *Passed;
       }
       if (const auto *Member = llvm::dyn_cast<MemberExpr>(S)) {
-        // A method call on the value is a use; release() hands it away.
+        // A method call on the value is a use; release() hands it away, and
+        // a result that may point into it (a pointer, reference or smart
+        // pointer: `client.channel()`) is followed in turn.
         const auto *MD = llvm::dyn_cast<CXXMethodDecl>(Member->getMemberDecl());
-        return MD && MD->getIdentifier() && MD->getName() == "release"
-                   ? ValueFate::Escapes
-                   : ValueFate::Dies;
+        if (MD && MD->getIdentifier() && MD->getName() == "release")
+          return ValueFate::Escapes;
+        DynTypedNodeList CallParents = Ctx.getParents(*Member);
+        const auto *Call = CallParents.size() == 1
+                               ? CallParents[0].get<CXXMemberCallExpr>()
+                               : nullptr;
+        if (Call && mayAlias(Call->getType())) {
+          Current = Call;
+          continue;
+        }
+        return ValueFate::Dies;
       }
       if (const auto *Call = llvm::dyn_cast<CallExpr>(S)) {
         if (isStubFactoryCall(Call)) {
@@ -310,6 +323,13 @@ private:
     return ~0U;
   }
 
+  static bool mayAlias(QualType T) {
+    if (T->isPointerType() || T->isReferenceType())
+      return true;
+    const auto *RD = T->getAsCXXRecordDecl();
+    return RD && isSmartPointer(RD);
+  }
+
   /// The value is argument \p Index of a call to \p Callee (on \p Object for
   /// a method call). Null: it may be kept.
   std::optional<ValueFate> passedTo(const FunctionDecl &Callee, unsigned Index,
@@ -356,7 +376,9 @@ private:
 
   /// True if \p V is a local that lives within the scope.
   bool holds(const VarDecl *V) {
-    if (!isAutomaticLocal(V) || V->isStaticLocal())
+    // A reference names something else's storage (`auto &ch = cache_[k]`).
+    if (!isAutomaticLocal(V) || V->isStaticLocal() ||
+        V->getType()->isReferenceType())
       return false;
     if (FunctionScope)
       return V->getParentFunctionOrMethod() == &Fn ||
@@ -497,13 +519,17 @@ bool RepetitionAnalysis::isRequestEntry(const FunctionDecl &Fn) const {
   if (!Method || !Method->getParent())
     return false;
   const CXXRecordDecl &Class = *Method->getParent();
-  // A service method: an override in a class derived from grpc::Service
-  // (sync and callback services alike).
-  if (Method->size_overridden_methods() > 0 &&
-      derivesFrom(Class, [](const CXXRecordDecl &Base) {
-        return hasQualifiedName(&Base, "::grpc::Service");
-      }))
-    return true;
+  // A service method: an override of a method declared by a generated
+  // service class (derived from grpc::Service), sync and callback alike.
+  auto IsService = [](const CXXRecordDecl &Base) {
+    return hasQualifiedName(&Base, "::grpc::Service");
+  };
+  if (!llvm::isa<CXXDestructorDecl>(Method))
+    for (const CXXMethodDecl *Overridden : Method->overridden_methods())
+      if (Overridden->getParent() &&
+          derivesFrom(*Overridden->getParent(), IsService))
+        return true;
+  (void)Class;
   if (!Options.TreatReactionsAsHandlers || !Method->getIdentifier())
     return false;
   // A reactor reaction runs once per event of one RPC.
@@ -548,6 +574,14 @@ RepetitionAnalysis::repeatingCaller(const FunctionDecl &Fn, RepeatKind Kind,
     Path.push_back(Site);
     const Stmt *Loop =
         Index.isRepeatingSite(Site) ? Site : enclosingLoop(*Site, Ctx);
+    // One owner per finding: a completion-queue loop runs request steps (the
+    // request check's), any other loop is the loop check's.
+    bool CqLoop = Loop && !Index.isRepeatingSite(Site) &&
+                  isCompletionQueueLoop(*Loop);
+    if (Loop && Kind == RepeatKind::Loop && CqLoop)
+      continue;
+    if (Loop && Kind == RepeatKind::Request && !CqLoop)
+      continue;
     if (Loop && Kind == RepeatKind::Loop) {
       RepeatedCreation Found;
       Found.Loop = Loop;
@@ -557,8 +591,9 @@ RepetitionAnalysis::repeatingCaller(const FunctionDecl &Fn, RepeatKind Kind,
     const FunctionDecl *Caller = enclosingCallable(*Site, Ctx);
     if (!Caller)
       continue;
-    if (Loop && Kind == RepeatKind::Request &&
-        Options.TreatCqLoopCalleesAsHandlers && isCompletionQueueLoop(*Loop)) {
+    if (Loop && Kind == RepeatKind::Request) {
+      if (!Options.TreatCqLoopCalleesAsHandlers)
+        continue;
       RepeatedCreation Found;
       Found.Kind = Kind;
       Found.Handler = Caller;
@@ -593,9 +628,17 @@ RepetitionAnalysis::find(const Expr &Creation, RepeatKind Kind) {
     if (isStandardLibrary(*Fn)) {
       // An object built inside std::make_unique<T>/make_shared<T>: what
       // happens to it is what happens to that call's result.
-      if (isMakeSmartPointer(*Fn) && It.Hops.size() < Options.CallDepth)
-        for (const Expr *Site : CallSites::get(Ctx).of(*Fn))
-          Work.push_back({Site, It.Hops});
+      // The explaining hop is the user's make_unique call, not the
+      // construction inside the library.
+      if (isMakeSmartPointer(*Fn) && It.Hops.size() <= Options.CallDepth)
+        for (const Expr *Site : CallSites::get(Ctx).of(*Fn)) {
+          std::vector<const Expr *> Hops = It.Hops;
+          if (!Hops.empty())
+            Hops.back() = Site;
+          else
+            Hops.push_back(Site);
+          Work.push_back({Site, std::move(Hops)});
+        }
       continue;
     }
     if (isUnanalyzable(*Fn))

@@ -16,7 +16,10 @@
 #include "clang/AST/ExprCXX.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/StringSaver.h"
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace grpcleak {
 
@@ -24,19 +27,42 @@ namespace grpcleak {
 struct CoreHandlePair {
   /// The resource in user words: "channel", "completion queue", ...
   llvm::StringRef Noun;
-  /// The function returning an owned handle.
+  /// The function that acquires an owned handle: it returns it (AcquireArg
+  /// is -1) or initialises it through its pointer argument AcquireArg.
   llvm::StringRef Acquire;
   /// The function that releases it, and which of its arguments is the handle.
   llvm::StringRef Release;
   unsigned ReleaseArg;
+  int AcquireArg = -1;
 };
 
 /// Every acquire/release pair of the table, in table order.
 llvm::ArrayRef<CoreHandlePair> coreHandlePairs();
 
-/// The pair whose acquire function \p FD is, if any. Only free functions at
+/// The pair whose acquire function \p FD is, if any: first the table, then
+/// \p Extra (pairs from the user's configuration). Only free functions at
 /// global scope (the C core's linkage) are recognised.
-const CoreHandlePair *findCoreAcquire(const clang::FunctionDecl *FD);
+const CoreHandlePair *findCoreAcquire(const clang::FunctionDecl *FD,
+                                      llvm::ArrayRef<CoreHandlePair> Extra = {});
+
+/// A release that needs another call on the same handle first.
+struct ReleasePrerequisite {
+  llvm::StringRef Release;
+  /// Any of these, '|'-separated, satisfies it.
+  llvm::StringRef Prerequisite;
+  /// The missing step, for diagnostics ("shut down", "drained").
+  llvm::StringRef Step;
+};
+llvm::ArrayRef<ReleasePrerequisite> releasePrerequisites();
+
+/// Parses the AcquireReleasePairs option: `;`-separated items of the form
+/// `acquire[@arg]=release[@arg]` (C function names; `@arg` for an
+/// out-parameter acquire or the handle's position in the release). Returns
+/// the pairs, or the first malformed item in \p Error. The pairs' names are
+/// saved in \p Saver, which must outlive them.
+std::vector<CoreHandlePair> parseHandlePairs(llvm::StringRef Text,
+                                             llvm::StringSaver &Saver,
+                                             std::string &Error);
 
 /// True if \p Call releases a handle of \p Pair's kind; returns the handle
 /// argument in \p Handle.

@@ -47,10 +47,12 @@ class HandleLifetimeAnalysis {
 public:
   /// \p ReleaseFunctions, if not null, names user functions that release
   /// (or take ownership of) any handle passed to them.
+  /// \p ExtraPairs come from the user's configuration.
   explicit HandleLifetimeAnalysis(clang::ASTContext &Ctx,
                                   const llvm::Regex *ReleaseFunctions = nullptr,
+                                  llvm::ArrayRef<CoreHandlePair> ExtraPairs = {},
                                   unsigned SummaryDepth = 3)
-      : Ctx(Ctx), ReleaseFunctions(ReleaseFunctions),
+      : Ctx(Ctx), ReleaseFunctions(ReleaseFunctions), ExtraPairs(ExtraPairs),
         SummaryDepth(SummaryDepth) {}
 
   /// Analyses one acquiring call found in \p Flow's function.
@@ -61,6 +63,21 @@ public:
   /// What \p FD does with parameter \p Index, looking into its body (and
   /// into the bodies it passes the parameter to, SummaryDepth levels deep).
   ParamEffect summarize(const clang::FunctionDecl &FD, unsigned Index);
+
+  /// A release call made before a step it needs (GRPC_CORE_RELEASE_NEEDS):
+  /// a completion queue destroyed before it was shut down or drained, a
+  /// server destroyed before it was shut down. Only for local handles, on
+  /// some path from their creation.
+  struct OrderViolation {
+    const ReleasePrerequisite *Needs = nullptr;
+    const clang::VarDecl *Var = nullptr;
+  };
+  std::optional<OrderViolation> checkReleaseOrder(const clang::CallExpr &Release,
+                                                  const FunctionFlow &Flow);
+
+  /// True if \p Call releases a handle of any known kind (table, user pairs,
+  /// ReleaseFunctions); the handle argument is returned in \p Handle.
+  bool isAnyRelease(const clang::CallExpr &Call, const clang::Expr *&Handle) const;
 
   /// The same, with \p Depth levels of helpers left to look into.
   ParamEffect summarize(const clang::FunctionDecl &FD, unsigned Index,
@@ -74,6 +91,7 @@ private:
 
   clang::ASTContext &Ctx;
   const llvm::Regex *ReleaseFunctions;
+  llvm::ArrayRef<CoreHandlePair> ExtraPairs;
   unsigned SummaryDepth;
   llvm::DenseMap<std::pair<const clang::FunctionDecl *, unsigned>, ParamEffect>
       Summaries;

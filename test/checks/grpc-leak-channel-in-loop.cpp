@@ -257,3 +257,31 @@ public:
 private:
   std::vector<std::unique_ptr<GreeterClient>> clients_;
 };
+
+// A reference to a cache slot: the map keeps the channel.
+void CacheSlot(std::map<std::string, std::shared_ptr<grpc::Channel>> &cache,
+               const std::vector<std::string> &targets) {
+  for (const auto &target : targets) {
+    auto &slot = cache[target];
+    if (!slot)
+      slot = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  }
+}
+
+// A wrapper whose channel is handed out and kept elsewhere.
+class Handle {
+public:
+  explicit Handle(const std::string &target)
+      : channel_(grpc::CreateChannel(target, grpc::InsecureChannelCredentials())) {}
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+private:
+  std::shared_ptr<grpc::Channel> channel_;
+};
+void Collect(const std::vector<std::string> &targets,
+             std::vector<std::shared_ptr<grpc::Channel>> &out) {
+  for (const auto &target : targets) {
+    Handle handle(target);
+    out.push_back(handle.channel());
+  }
+}

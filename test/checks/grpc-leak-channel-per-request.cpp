@@ -176,3 +176,21 @@ class LoopInHandler final : public demo::Demo::Service {
     return grpc::Status::OK;
   }
 };
+
+// Only service method overrides are handlers: not the destructor, not an
+// override of another base's virtual.
+struct Startable {
+  virtual ~Startable() = default;
+  virtual void Start() = 0;
+};
+class Mixed final : public demo::Demo::Service, public Startable {
+public:
+  ~Mixed() override {
+    auto channel = grpc::CreateChannel("x:1", grpc::InsecureChannelCredentials());
+    channel->GetState(true);
+  }
+  void Start() override {
+    auto channel = grpc::CreateChannel("x:1", grpc::InsecureChannelCredentials());
+    channel->GetState(true);
+  }
+};

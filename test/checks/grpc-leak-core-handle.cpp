@@ -53,6 +53,9 @@ void QueuePerIteration(int n) {
     if (i % 2 == 0)
       continue;
     grpc_completion_queue_shutdown(cq);
+    while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
     grpc_completion_queue_destroy(cq);
   }
 }
@@ -77,7 +80,7 @@ int CallUsedAsTag(grpc_channel *channel, grpc_completion_queue *cq) {
 }
 
 // A server on the error path of its setup.
-int ServerSetup(const char *addr) {
+int ServerSetup(const char *addr, grpc_completion_queue *cq) {
   grpc_server *server = grpc_server_create(nullptr, nullptr);
   // CHECK-NOTES: :[[@LINE-1]]:25: warning: gRPC server 'server' from 'grpc_server_create' is not released with 'grpc_server_destroy' on every path [grpc-leak-core-handle]
   grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
@@ -86,6 +89,8 @@ int ServerSetup(const char *addr) {
   if (port == 0)
     return -1;
   // CHECK-NOTES: :[[@LINE-1]]:5: note: returns here without calling 'grpc_server_destroy' on 'server'
+  grpc_server_shutdown_and_notify(server, cq, nullptr);
+  grpc_completion_queue_pluck(cq, nullptr, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr);
   grpc_server_destroy(server);
   return port;
 }
@@ -131,7 +136,89 @@ void InLambda() {
   grpc_channel_destroy(make("localhost:1"));
 }
 
+// Init-style handles: a metadata array leaked on the error path.
+int ReadStatus(grpc_call *call, grpc_completion_queue *cq) {
+  grpc_metadata_array trailing;
+  grpc_metadata_array_init(&trailing);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: gRPC metadata array 'trailing' initialised by 'grpc_metadata_array_init' is not released with 'grpc_metadata_array_destroy' on every path [grpc-leak-core-handle]
+  grpc_status_code status;
+  grpc_slice details;
+  grpc_op ops[1] = {};
+  ops[0].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+  ops[0].data.recv_status_on_client.trailing_metadata = &trailing; // lent, not given
+  ops[0].data.recv_status_on_client.status = &status;
+  ops[0].data.recv_status_on_client.status_details = &details;
+  if (grpc_call_start_batch(call, ops, 1, nullptr, nullptr) != GRPC_CALL_OK)
+    return -1;
+  // CHECK-NOTES: :[[@LINE-1]]:5: note: returns here without calling 'grpc_metadata_array_destroy' on 'trailing'
+  grpc_completion_queue_pluck(cq, nullptr, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr);
+  grpc_metadata_array_destroy(&trailing);
+  return status;
+}
+
+// Slices are values with a reference count.
+void SliceLeak(const char *text) {
+  grpc_slice copy = grpc_slice_from_copied_string(text);
+  // CHECK-NOTES: :[[@LINE-1]]:21: warning: gRPC slice 'copy' from 'grpc_slice_from_copied_string' is not released with 'grpc_slice_unref' on every path [grpc-leak-core-handle]
+  grpc_slice view = grpc_slice_from_static_string("static"); // needs no unref
+  (void)view;
+  printf("%zu\n", GRPC_SLICE_LENGTH(copy));
+}
+// CHECK-NOTES: :[[@LINE-1]]:1: note: reaches the end of the function without calling 'grpc_slice_unref' on 'copy'
+
+// The shutdown -> drain -> destroy order of a completion queue, and the
+// shutdown -> destroy order of a server.
+void QueueNotDrained() {
+  grpc_completion_queue *cq = grpc_completion_queue_create_for_next(nullptr);
+  grpc_completion_queue_shutdown(cq);
+  grpc_completion_queue_destroy(cq);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: gRPC completion queue 'cq' is released with 'grpc_completion_queue_destroy' on a path where it was not drained first [grpc-leak-core-handle]
+  // CHECK-NOTES: :[[@LINE-4]]:26: note: 'cq' is declared here; call 'grpc_completion_queue_next' on it before 'grpc_completion_queue_destroy' on every path
+}
+void QueueNotShutDown(bool early) {
+  grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(nullptr);
+  if (!early)
+    grpc_completion_queue_shutdown(cq);
+  grpc_completion_queue_destroy(cq);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: gRPC completion queue 'cq' is released with 'grpc_completion_queue_destroy' on a path where it was not shut down first [grpc-leak-core-handle]
+  // CHECK-NOTES: :[[@LINE-5]]:26: note: 'cq' is declared here; call 'grpc_completion_queue_shutdown' on it before 'grpc_completion_queue_destroy' on every path
+}
+void ServerNotShutDown() {
+  grpc_server *server = grpc_server_create(nullptr, nullptr);
+  grpc_server_start(server);
+  grpc_server_destroy(server);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: gRPC server 'server' is released with 'grpc_server_destroy' on a path where it was not shut down first [grpc-leak-core-handle]
+  // CHECK-NOTES: :[[@LINE-4]]:16: note: 'server' is declared here; call 'grpc_server_shutdown_and_notify' on it before 'grpc_server_destroy' on every path
+}
+
 // ===== Not reported ==========================================================
+
+// The full queue lifecycle, the drain as a helper of this file.
+static void Drain(grpc_completion_queue *cq) {
+  while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr).type !=
+         GRPC_QUEUE_SHUTDOWN) {
+  }
+}
+void QueueLifecycle() {
+  grpc_completion_queue *cq = grpc_completion_queue_create_for_next(nullptr);
+  grpc_completion_queue_shutdown(cq);
+  Drain(cq);
+  grpc_completion_queue_destroy(cq);
+}
+
+// A byte buffer reader only needs destroying when init succeeded.
+#include <grpc/byte_buffer_reader.h>
+size_t ReadAll(grpc_byte_buffer *buffer) {
+  grpc_byte_buffer_reader reader;
+  if (!grpc_byte_buffer_reader_init(&reader, buffer))
+    return 0;
+  grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+  size_t n = GRPC_SLICE_LENGTH(all);
+  grpc_slice_unref(all);
+  grpc_byte_buffer_reader_destroy(&reader);
+  return n;
+}
+
 
 // Released on every path, including both branches.
 int ReleasedOnBothBranches(const char *target, bool fast) {

@@ -46,14 +46,27 @@ TEST_P(CoreHandleRow, MatchesTheInstalledHeaders) {
   const FunctionDecl *Release = declaredFunction(Pair.Release);
   ASSERT_NE(Acquire, nullptr) << "acquire not declared by gRPC 1.51";
   ASSERT_NE(Release, nullptr) << "release not declared by gRPC 1.51";
-  EXPECT_TRUE(Acquire->getReturnType()->isPointerType())
-      << "acquire must return the handle";
   ASSERT_LT(Pair.ReleaseArg, Release->getNumParams());
-  QualType HandleParam = Release->getParamDecl(Pair.ReleaseArg)->getType();
-  // gpr_free takes void*; every other release takes the acquire's type.
-  if (Pair.Release != "gpr_free")
-    EXPECT_EQ(HandleParam.getCanonicalType().getUnqualifiedType(),
-              Acquire->getReturnType().getCanonicalType().getUnqualifiedType());
+  QualType ReleaseParam = Release->getParamDecl(Pair.ReleaseArg)->getType();
+  auto Same = [](QualType A, QualType B) {
+    return A.getCanonicalType().getUnqualifiedType() ==
+           B.getCanonicalType().getUnqualifiedType();
+  };
+  if (Pair.AcquireArg < 0) {
+    // Returned: a pointer, or a grpc_slice by value.
+    QualType Handle = Acquire->getReturnType();
+    EXPECT_TRUE(Handle->isPointerType() || Handle.getAsString() == "grpc_slice")
+        << "acquire must return the handle";
+    // gpr_free takes void*; every other release takes the acquire's type.
+    if (Pair.Release != "gpr_free")
+      EXPECT_TRUE(Same(ReleaseParam, Handle));
+  } else {
+    // Initialised through a pointer that the release takes too.
+    ASSERT_LT(static_cast<unsigned>(Pair.AcquireArg), Acquire->getNumParams());
+    QualType Handle = Acquire->getParamDecl(Pair.AcquireArg)->getType();
+    EXPECT_TRUE(Handle->isPointerType());
+    EXPECT_TRUE(Same(ReleaseParam, Handle));
+  }
   EXPECT_EQ(findCoreAcquire(Acquire), &Pair);
   EXPECT_TRUE(isCoreApiFunction(Acquire));
   EXPECT_TRUE(isCoreApiFunction(Release));
@@ -65,6 +78,45 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<size_t> &Info) {
       return coreHandlePairs()[Info.param].Acquire.str();
     });
+
+// The steps a release needs exist in the headers and take the same handle.
+TEST(ApiModel, ReleasePrerequisitesMatchTheInstalledHeaders) {
+  ASSERT_FALSE(releasePrerequisites().empty());
+  for (const ReleasePrerequisite &Needs : releasePrerequisites()) {
+    const FunctionDecl *Release = declaredFunction(Needs.Release);
+    ASSERT_NE(Release, nullptr) << Needs.Release.str();
+    llvm::SmallVector<llvm::StringRef, 2> Steps;
+    Needs.Prerequisite.split(Steps, '|');
+    for (llvm::StringRef Step : Steps) {
+      const FunctionDecl *Prerequisite = declaredFunction(Step);
+      ASSERT_NE(Prerequisite, nullptr) << Step.str();
+      EXPECT_EQ(Prerequisite->getParamDecl(0)->getType().getCanonicalType(),
+                Release->getParamDecl(0)->getType().getCanonicalType())
+          << Step.str();
+    }
+  }
+}
+
+TEST(ApiModel, ParsesUserHandlePairs) {
+  llvm::BumpPtrAllocator Alloc;
+  llvm::StringSaver Saver(Alloc);
+  std::string Error;
+  auto Pairs = parseHandlePairs(
+      "my_pool_get=my_pool_put; my_init@1 = my_fini@0 ;", Saver, Error);
+  EXPECT_TRUE(Error.empty());
+  ASSERT_EQ(Pairs.size(), 2u);
+  EXPECT_EQ(Pairs[0].Acquire, "my_pool_get");
+  EXPECT_EQ(Pairs[0].Release, "my_pool_put");
+  EXPECT_EQ(Pairs[0].AcquireArg, -1);
+  EXPECT_EQ(Pairs[1].Acquire, "my_init");
+  EXPECT_EQ(Pairs[1].AcquireArg, 1);
+  EXPECT_EQ(Pairs[1].ReleaseArg, 0u);
+  for (const char *Bad : {"no_equals", "a=b@x", "1a=b", "a@=b", "a=b c"}) {
+    Error.clear();
+    EXPECT_TRUE(parseHandlePairs(Bad, Saver, Error).empty()) << Bad;
+    EXPECT_FALSE(Error.empty()) << Bad;
+  }
+}
 
 TEST(ApiModel, OnlyGlobalCoreFunctionsAreAcquires) {
   auto AST = test::parse(R"cpp(
