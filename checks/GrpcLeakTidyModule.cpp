@@ -3,7 +3,9 @@
 #include "ChannelInLoopCheck.h"
 #include "ChannelPerRequestCheck.h"
 #include "CoreHandleCheck.h"
+#include "CqShutdownCheck.h"
 #include "InfiniteDeadlineCheck.h"
+#include "ServerShutdownCheck.h"
 #include "StreamDeadlineCheck.h"
 
 #include "clang-tidy/ClangTidyModule.h"
@@ -19,8 +21,11 @@ public:
     CheckFactories.registerCheck<ChannelPerRequestCheck>(
         "grpc-leak-channel-per-request");
     CheckFactories.registerCheck<CoreHandleCheck>("grpc-leak-core-handle");
+    CheckFactories.registerCheck<CqShutdownCheck>("grpc-leak-cq-shutdown");
     CheckFactories.registerCheck<InfiniteDeadlineCheck>(
         "grpc-leak-infinite-deadline");
+    CheckFactories.registerCheck<ServerShutdownCheck>(
+        "grpc-leak-server-shutdown");
     CheckFactories.registerCheck<StreamDeadlineCheck>(
         "grpc-leak-stream-deadline");
   }

@@ -39,6 +39,7 @@ struct Options {
   std::vector<std::string> peers;  // Discovery targets; the backend if empty.
   int run_seconds = 0;             // 0: run until SIGINT/SIGTERM.
   int discovery_interval_ms = 1000;
+  int require_backend = 0;         // 1: exit at start-up if the catalog is down.
 };
 
 // This example only ever talks to the local machine.
@@ -75,6 +76,8 @@ bool ParseArgs(int argc, char** argv, Options* opts) {
       ok = ParseInt(value, 0, 86400, &opts->run_seconds);
     } else if (std::strcmp(flag, "--discovery-interval-ms") == 0) {
       ok = ParseInt(value, 10, 600000, &opts->discovery_interval_ms);
+    } else if (std::strcmp(flag, "--require-backend") == 0) {
+      ok = ParseInt(value, 0, 1, &opts->require_backend);
     } else {
       std::cerr << "unknown flag " << flag << "\n";
       return false;
@@ -221,8 +224,18 @@ bool ProbeBackendHealth(const std::string& target) {
   if (state == GRPC_CHANNEL_SHUTDOWN || state == GRPC_CHANNEL_TRANSIENT_FAILURE) {
     return false;
   }
+  // Give a connection attempt up to 500 ms to leave IDLE/CONNECTING.
+  grpc_completion_queue* cq = grpc_completion_queue_create_for_next(nullptr);
+  grpc_channel_watch_connectivity_state(
+      channel, state,
+      gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                   gpr_time_from_millis(500, GPR_TIMESPAN)),
+      cq, nullptr);
+  grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), nullptr);
+  state = grpc_channel_check_connectivity_state(channel, 0);
+  grpc_completion_queue_destroy(cq);
   grpc_channel_destroy(channel);
-  return true;
+  return state != GRPC_CHANNEL_SHUTDOWN && state != GRPC_CHANNEL_TRANSIENT_FAILURE;
 }
 
 namespace {
@@ -243,14 +256,16 @@ int Serve(const Options& opts) {
   std::cout << "inventory-server listening on " << listen << ", catalog at "
             << opts.backend << std::endl;
 
+  if (!ProbeBackendHealth(opts.backend)) {
+    std::cerr << "warning: catalog " << opts.backend << " is not reachable"
+              << std::endl;
+    if (opts.require_backend) return 2;
+  }
+
   DiscoveryPoller poller(opts.peers, "inventory@" + listen,
                          std::chrono::milliseconds(opts.discovery_interval_ms));
   std::thread poller_thread([&poller] { poller.Run(); });
 
-  if (!ProbeBackendHealth(opts.backend)) {
-    std::cerr << "warning: catalog " << opts.backend << " is not reachable"
-              << std::endl;
-  }
 
   // Stops the server on SIGINT/SIGTERM or when --run-seconds elapsed. The
   // signal handler only sets a flag; gRPC is never called from it.
@@ -280,7 +295,8 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &opts)) {
     std::cerr << "usage: " << argv[0]
               << " [--port N] [--backend 127.0.0.1:PORT] [--peer 127.0.0.1:PORT]..."
-                 " [--run-seconds N] [--discovery-interval-ms N]\n";
+                 " [--run-seconds N] [--discovery-interval-ms N]"
+               " [--require-backend 0|1]\n";
     return 2;
   }
   std::signal(SIGINT, OnStopSignal);
