@@ -10,6 +10,7 @@ void GrpcLeakCheck::onEndOfTranslationUnit() {
   if (LastContext) {
     ::grpcleak::FlowCache::clear(*LastContext);
     ::grpcleak::CallSites::clear(*LastContext);
+    ::grpcleak::clearParentIndex(*LastContext);
   }
   LastContext = nullptr;
 }

@@ -156,7 +156,7 @@ void ServerShutdownCheck::checkStartedServer(const CallExpr &Start,
     return;
   // Who holds the started server?
   const ValueDecl *Holder = nullptr;
-  DynTypedNodeList Parents = Ctx.getParents(Start);
+  ::grpcleak::ParentList Parents = ::grpcleak::parentsOf(Ctx, Start);
   const Expr *Current = &Start;
   while (Parents.size() == 1) {
     if (const auto *Var = Parents[0].get<VarDecl>()) {
@@ -184,7 +184,7 @@ void ServerShutdownCheck::checkStartedServer(const CallExpr &Start,
                    CXXConstructExpr>(Parent))
       break; // returned, passed on: the new owner's concern
     Current = Parent;
-    Parents = Ctx.getParents(*Parent);
+    Parents = ::grpcleak::parentsOf(Ctx, *Parent);
   }
   if (!Holder || !::grpcleak::isServerHolder(Holder->getType()))
     return;

@@ -98,7 +98,7 @@ static const Stmt *statementInBlock(const Stmt &S, ASTContext &Ctx,
   DynTypedNode Current = DynTypedNode::create(S);
   const Stmt *LastStmt = &S;
   while (true) {
-    auto Parents = Ctx.getParents(Current);
+    auto Parents = ::grpcleak::parentsOf(Ctx, Current);
     if (Parents.size() != 1)
       return nullptr;
     if (const auto *Compound = Parents[0].get<CompoundStmt>()) {
@@ -138,7 +138,7 @@ void StreamDeadlineCheck::offerDeadlineFix(const CallExpr &Call,
     return;
   // The context's declaration must be in this block or an enclosing one.
   const CompoundStmt *DeclBlock = nullptr;
-  auto DeclParents = Ctx.getParents(Context);
+  auto DeclParents = ::grpcleak::parentsOf(Ctx, Context);
   const auto *Decl = DeclParents.size() == 1 ? DeclParents[0].get<DeclStmt>()
                                              : nullptr;
   if (!Decl || !statementInBlock(*Decl, Ctx, DeclBlock))
@@ -149,7 +149,7 @@ void StreamDeadlineCheck::offerDeadlineFix(const CallExpr &Call,
       Enclosed = true;
       break;
     }
-    auto Parents = Ctx.getParents(*S);
+    auto Parents = ::grpcleak::parentsOf(Ctx, *S);
     S = Parents.size() == 1 ? Parents[0].get<Stmt>() : nullptr;
   }
   if (!Enclosed || !SM.isBeforeInTranslationUnit(Decl->getEndLoc(), Insert))

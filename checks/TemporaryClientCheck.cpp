@@ -77,7 +77,7 @@ static bool isBuiltOnNewChannel(const Expr &Stub, ASTContext &Ctx) {
       return false;
     // Made once before the loop that builds the stubs: not covered.
     if (const Stmt *Loop = ::grpcleak::enclosingLoop(Stub, Ctx)) {
-      auto Parents = Ctx.getParents(*Var);
+      auto Parents = ::grpcleak::parentsOf(Ctx, *Var);
       const auto *Decl = Parents.size() == 1 ? Parents[0].get<DeclStmt>() : nullptr;
       if (!Decl || ::grpcleak::enclosingLoop(*Decl, Ctx) != Loop)
         return false;

@@ -8,6 +8,7 @@
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
+#include "llvm/ADT/DenseSet.h"
 
 using namespace clang;
 
@@ -81,15 +82,137 @@ bool isAutomaticLocal(const VarDecl *Var) {
   return Var && Var->hasLocalStorage() && !llvm::isa<ParmVarDecl>(Var);
 }
 
+namespace {
+
+/// Records the parent of every Stmt and Decl under one declaration, the way
+/// ParentMapContext does (template instantiations and implicit code
+/// included), but for that declaration only.
+class LocalParentIndexer : public RecursiveASTVisitor<LocalParentIndexer> {
+public:
+  explicit LocalParentIndexer(llvm::DenseMap<const void *, DynTypedNode> &Parents)
+      : Parents(Parents) {}
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  bool shouldVisitImplicitCode() const { return true; }
+
+  bool TraverseDecl(Decl *D) {
+    if (!D)
+      return true;
+    note(D);
+    Stack.push_back(DynTypedNode::create(*D));
+    bool Result = RecursiveASTVisitor::TraverseDecl(D);
+    Stack.pop_back();
+    return Result;
+  }
+  // The one-argument overload: no data recursion, so the stack is right.
+  bool TraverseStmt(Stmt *S) {
+    if (!S)
+      return true;
+    note(S);
+    Stack.push_back(DynTypedNode::create(*S));
+    bool Result = RecursiveASTVisitor::TraverseStmt(S);
+    Stack.pop_back();
+    return Result;
+  }
+
+private:
+  void note(const void *Node) {
+    if (!Stack.empty())
+      Parents.try_emplace(Node, Stack.back());
+  }
+  llvm::DenseMap<const void *, DynTypedNode> &Parents;
+  llvm::SmallVector<DynTypedNode, 32> Stack;
+};
+
+struct TuParentIndex {
+  llvm::DenseMap<const void *, DynTypedNode> Parents;
+  llvm::DenseSet<const Decl *> Indexed;
+};
+thread_local llvm::DenseMap<const ASTContext *, std::unique_ptr<TuParentIndex>>
+    ParentIndexByContext;
+
+/// The outermost declaration below namespaces that contains \p Loc.
+const Decl *topLevelDeclAt(const DeclContext &DC, SourceLocation Loc,
+                           const SourceManager &SM) {
+  for (const Decl *D : DC.decls()) {
+    SourceRange Range = D->getSourceRange();
+    if (Range.isInvalid())
+      continue;
+    SourceLocation Begin = SM.getExpansionLoc(Range.getBegin());
+    SourceLocation End = SM.getExpansionLoc(Range.getEnd());
+    if (SM.isBeforeInTranslationUnit(Loc, Begin) ||
+        SM.isBeforeInTranslationUnit(End, Loc))
+      continue;
+    if (llvm::isa<NamespaceDecl, LinkageSpecDecl, ExportDecl>(D))
+      if (const Decl *Inner =
+              topLevelDeclAt(*llvm::cast<DeclContext>(D), Loc, SM))
+        return Inner;
+    return D;
+  }
+  return nullptr;
+}
+
+SourceLocation locationOf(const DynTypedNode &Node) {
+  if (const auto *S = Node.get<Stmt>())
+    return S->getBeginLoc();
+  if (const auto *D = Node.get<Decl>())
+    return D->getLocation();
+  return SourceLocation();
+}
+
+const void *keyOf(const DynTypedNode &Node) {
+  if (const auto *S = Node.get<Stmt>())
+    return S;
+  if (const auto *D = Node.get<Decl>())
+    return D;
+  return nullptr;
+}
+
+} // namespace
+
+ParentList parentsOf(ASTContext &Ctx, const DynTypedNode &Node) {
+  std::unique_ptr<TuParentIndex> &Index = ParentIndexByContext[&Ctx];
+  if (!Index)
+    Index = std::make_unique<TuParentIndex>();
+  const void *Key = keyOf(Node);
+  if (Key) {
+    auto It = Index->Parents.find(Key);
+    if (It != Index->Parents.end())
+      return ParentList{It->second};
+    SourceLocation Loc = locationOf(Node);
+    if (Loc.isValid()) {
+      const SourceManager &SM = Ctx.getSourceManager();
+      const Decl *Root = topLevelDeclAt(*Ctx.getTranslationUnitDecl(),
+                                        SM.getExpansionLoc(Loc), SM);
+      if (Root && Index->Indexed.insert(Root).second) {
+        // The root's parent is its declaration context, as in Clang's map.
+        if (const auto *Context = llvm::dyn_cast<Decl>(Root->getDeclContext()))
+          Index->Parents.try_emplace(Root, DynTypedNode::create(*Context));
+        LocalParentIndexer(Index->Parents)
+            .TraverseDecl(const_cast<Decl *>(Root));
+        It = Index->Parents.find(Key);
+        if (It != Index->Parents.end())
+          return ParentList{It->second};
+      }
+    }
+  }
+  // Outside any top-level declaration (or not a Stmt/Decl): Clang's map.
+  ParentList Result;
+  for (const DynTypedNode &Parent : Ctx.getParents(Node))
+    Result.push_back(Parent);
+  return Result;
+}
+
+void clearParentIndex(ASTContext &Ctx) { ParentIndexByContext.erase(&Ctx); }
+
 const Stmt *parentStmt(const Stmt &S, ASTContext &Ctx) {
-  auto Parents = Ctx.getParents(S);
+  auto Parents = parentsOf(Ctx, S);
   if (Parents.size() != 1)
     return nullptr;
   return Parents[0].get<Stmt>();
 }
 
 const FunctionDecl *enclosingCallable(const Stmt &S, ASTContext &Ctx) {
-  DynTypedNodeList Parents = Ctx.getParents(S);
+  ParentList Parents = parentsOf(Ctx, S);
   while (!Parents.empty()) {
     const DynTypedNode &P = Parents[0];
     if (const auto *Lambda = P.get<LambdaExpr>())
@@ -100,7 +223,7 @@ const FunctionDecl *enclosingCallable(const Stmt &S, ASTContext &Ctx) {
     if (const auto *D = P.get<Decl>())
       if (llvm::isa<RecordDecl>(D) || llvm::isa<BlockDecl>(D))
         return nullptr;
-    Parents = Ctx.getParents(P);
+    Parents = parentsOf(Ctx, P);
   }
   return nullptr;
 }

@@ -1,6 +1,7 @@
 //===- FunctionFlow.cpp - A function's CFG and path searches over it -------===//
 
 #include "grpcleak/FunctionFlow.h"
+#include "grpcleak/AstUtil.h"
 
 #include "clang/AST/ParentMapContext.h"
 #include "llvm/ADT/BitVector.h"
@@ -45,7 +46,7 @@ std::optional<CfgPoint> FunctionFlow::locate(const Stmt &S) const {
     auto It = Points.find(Current);
     if (It != Points.end())
       return It->second;
-    auto Parents = Ctx.getParents(*Current);
+    auto Parents = parentsOf(Ctx, *Current);
     if (Parents.empty())
       return std::nullopt;
     Current = Parents[0].get<Stmt>();

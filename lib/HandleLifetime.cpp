@@ -58,7 +58,7 @@ bool copiesCharacters(const CXXConstructExpr &Construct) {
 DynTypedNode valueUser(const Expr &E, ASTContext &Ctx, const Expr *&Child) {
   const Expr *Current = &E;
   while (true) {
-    auto Parents = Ctx.getParents(*Current);
+    auto Parents = parentsOf(Ctx, *Current);
     if (Parents.size() != 1)
       return DynTypedNode();
     const auto *P = Parents[0].get<Expr>();

@@ -10,6 +10,7 @@
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
+#include "clang/Basic/SourceManager.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include <deque>
 
@@ -19,7 +20,7 @@ namespace grpcleak {
 
 const Stmt *enclosingLoop(const Stmt &S, ASTContext &Ctx) {
   DynTypedNode Child = DynTypedNode::create(S);
-  DynTypedNodeList Parents = Ctx.getParents(S);
+  ParentList Parents = parentsOf(Ctx, S);
   while (!Parents.empty()) {
     const DynTypedNode &P = Parents[0];
     // A lambda, block or local class body runs when called, not per iteration.
@@ -39,7 +40,7 @@ const Stmt *enclosingLoop(const Stmt &S, ASTContext &Ctx) {
       return P.get<Stmt>();
     }
     Child = P;
-    Parents = Ctx.getParents(P);
+    Parents = parentsOf(Ctx, P);
   }
   return nullptr;
 }
@@ -77,14 +78,34 @@ const LambdaExpr *lambdaOf(const Expr *E) {
 
 class SiteIndexer : public RecursiveASTVisitor<SiteIndexer> {
 public:
-  explicit SiteIndexer(CallSites &Index) : Index(Index) {}
+  SiteIndexer(CallSites &Index, const SourceManager &SM) : Index(Index), SM(SM) {}
   bool shouldVisitTemplateInstantiations() const { return true; }
+
+  // System headers (the standard library, gRPC's own inline code) are not
+  // indexed: no user code is reached through them, and they are most of the
+  // TU. std::make_unique<T>/make_shared<T> calls are recorded below as sites
+  // of T's constructors instead.
+  bool TraverseDecl(Decl *D) {
+    if (D && !llvm::isa<TranslationUnitDecl>(D) && D->getLocation().isValid() &&
+        SM.isInSystemHeader(D->getLocation()))
+      return true;
+    return RecursiveASTVisitor::TraverseDecl(D);
+  }
 
   bool VisitCallExpr(CallExpr *Call) {
     const FunctionDecl *Callee = Call->getDirectCallee();
     if (!Callee)
       return true;
     Index.Sites[Callee->getCanonicalDecl()].push_back(Call);
+    if (hasQualifiedName(Callee, "::std::make_unique") ||
+        hasQualifiedName(Callee, "::std::make_shared"))
+      if (const TemplateArgumentList *Args =
+              Callee->getTemplateSpecializationArgs())
+        if (Args->size() >= 1 && Args->get(0).getKind() == TemplateArgument::Type)
+          if (const CXXRecordDecl *Made =
+                  Args->get(0).getAsType()->getAsCXXRecordDecl())
+            for (const CXXConstructorDecl *Ctor : Made->ctors())
+              Index.Sites[Ctor->getCanonicalDecl()].push_back(Call);
     if (isRepeatingAlgorithm(*Callee))
       for (const Expr *Arg : Call->arguments())
         if (const LambdaExpr *Lambda = lambdaOf(Arg)) {
@@ -102,6 +123,7 @@ public:
 
 private:
   CallSites &Index;
+  const SourceManager &SM;
 };
 
 thread_local llvm::DenseMap<const ASTContext *, std::unique_ptr<CallSites>>
@@ -113,7 +135,7 @@ const CallSites &CallSites::get(ASTContext &Ctx) {
   std::unique_ptr<CallSites> &Index = IndexByContext[&Ctx];
   if (!Index) {
     Index = std::make_unique<CallSites>();
-    SiteIndexer(*Index).TraverseAST(Ctx);
+    SiteIndexer(*Index, Ctx.getSourceManager()).TraverseAST(Ctx);
   }
   return *Index;
 }
@@ -200,7 +222,7 @@ public:
         return ValueFate::Escapes; // used inside a lambda that may be kept
     const Expr *Current = &E;
     while (true) {
-      DynTypedNodeList Parents = Ctx.getParents(*Current);
+      ParentList Parents = parentsOf(Ctx, *Current);
       if (Parents.size() != 1)
         return ValueFate::Escapes;
       const DynTypedNode &P = Parents[0];
@@ -254,7 +276,7 @@ public:
         const auto *MD = llvm::dyn_cast<CXXMethodDecl>(Member->getMemberDecl());
         if (MD && MD->getIdentifier() && MD->getName() == "release")
           return ValueFate::Escapes;
-        DynTypedNodeList CallParents = Ctx.getParents(*Member);
+        ParentList CallParents = parentsOf(Ctx, *Member);
         const auto *Call = CallParents.size() == 1
                                ? CallParents[0].get<CXXMemberCallExpr>()
                                : nullptr;
@@ -383,14 +405,14 @@ private:
     if (FunctionScope)
       return V->getParentFunctionOrMethod() == &Fn ||
              V->getParentFunctionOrMethod() == Fn.getCanonicalDecl();
-    DynTypedNodeList Parents = Ctx.getParents(*V);
+    ParentList Parents = parentsOf(Ctx, *V);
     while (!Parents.empty()) {
       const DynTypedNode &P = Parents[0];
       if (P.get<Stmt>() == &Scope)
         return true;
       if (P.get<FunctionDecl>() || P.get<LambdaExpr>())
         return false;
-      Parents = Ctx.getParents(P);
+      Parents = parentsOf(Ctx, P);
     }
     return false;
   }

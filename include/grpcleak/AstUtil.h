@@ -6,6 +6,8 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
+#include "clang/AST/ASTTypeTraits.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
 namespace grpcleak {
@@ -35,6 +37,22 @@ bool isAutomaticLocal(const clang::VarDecl *Var);
 /// operator), or null when \p S is not inside a function body.
 const clang::FunctionDecl *enclosingCallable(const clang::Stmt &S,
                                              clang::ASTContext &Ctx);
+
+/// The parents of an AST node, like ASTContext::getParents(), but from an
+/// index built only over the top-level declaration that contains the node
+/// (one function or class), on first use. ASTContext::getParents() builds a
+/// map of the whole translation unit (every system header included) the
+/// first time it is called: hundreds of milliseconds and tens of megabytes
+/// per file, more than all our analyses together. Falls back to it only for
+/// nodes outside any top-level declaration. Thread-local, per ASTContext;
+/// clearParentIndex() ends a TU.
+using ParentList = llvm::SmallVector<clang::DynTypedNode, 1>;
+ParentList parentsOf(clang::ASTContext &Ctx, const clang::DynTypedNode &Node);
+template <typename T>
+ParentList parentsOf(clang::ASTContext &Ctx, const T &Node) {
+  return parentsOf(Ctx, clang::DynTypedNode::create(Node));
+}
+void clearParentIndex(clang::ASTContext &Ctx);
 
 /// The single parent of \p S, or null.
 const clang::Stmt *parentStmt(const clang::Stmt &S, clang::ASTContext &Ctx);
