@@ -58,8 +58,9 @@ static const ValueDecl *judgedQueue(const CXXMemberCallExpr &Call,
     if (!::grpcleak::isAutomaticLocal(Var) || Var->getType()->isReferenceType() ||
         Var->getType()->isPointerType())
       return nullptr; // someone else's queue
-  if (llvm::isa<FieldDecl>(Queue) && Queue->getType()->isPointerType())
-    return nullptr;
+  if (llvm::isa<FieldDecl>(Queue) && (Queue->getType()->isPointerType() ||
+                                      Queue->getType()->isReferenceType()))
+    return nullptr; // a pointer or reference member: someone else's queue
   return Queue;
 }
 
@@ -75,6 +76,19 @@ static bool shutsDownOrHandsOn(const Stmt &S, const ValueDecl &Queue) {
   const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call);
   if (Op && Op->getOperator() == OO_Arrow)
     return false;
+  // gRPC's own API and the generated stubs and services only post tags on
+  // a queue passed to them (PrepareAsyncX(&ctx, req, cq), RequestX(..., cq,
+  // cq, tag), Alarm::Set): they never shut it down.
+  if (const FunctionDecl *Callee = Call->getDirectCallee()) {
+    if (::grpcleak::isInGeneratedFile(Callee->getLocation(),
+                                      Callee->getASTContext().getSourceManager()))
+      return false;
+    for (const DeclContext *DC = Callee->getDeclContext(); DC; DC = DC->getParent())
+      if (const auto *NS = llvm::dyn_cast<NamespaceDecl>(DC))
+        if (NS->getIdentifier() && NS->getName() == "grpc" &&
+            NS->getParent()->getRedeclContext()->isTranslationUnit())
+          return false;
+  }
   for (const Expr *Arg : Call->arguments())
     if (::grpcleak::namesObject(Arg, &Queue))
       return true;

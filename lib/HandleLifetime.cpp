@@ -390,6 +390,9 @@ HandleLifetimeAnalysis::analyze(const CallExpr &Acquire,
     // Created inline as an argument: only a C-core callee that does not take
     // ownership proves that nobody will release it.
     const FunctionDecl *Callee = Call->getDirectCallee();
+    const Expr *Released = nullptr;
+    if (isCoreRelease(Call, Pair, Released) && Released == Child)
+      return std::nullopt; // released right away: gpr_free(grpc_call_get_peer(c))
     for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I)
       if (Call->getArg(I) == Child && Callee && isCoreApiFunction(Callee) &&
           !coreTakesOwnership(Callee, I)) {

@@ -233,6 +233,13 @@ int ReleasedOnBothBranches(const char *target, bool fast) {
   return 0;
 }
 
+// Released as soon as it is made.
+#include <grpc/slice_buffer.h>
+void PrintPeer(grpc_call *call, grpc_slice_buffer *buffer) {
+  gpr_free(grpc_call_get_peer(call));
+  grpc_slice_buffer_add(buffer, grpc_slice_from_copied_string("taken"));
+}
+
 // Ownership returned to the caller.
 grpc_channel *Returned(const char *target) {
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();

@@ -42,7 +42,6 @@ block `{ ... }`.
 """
 
 import argparse
-import os
 import re
 import sys
 from pathlib import Path
