@@ -8,6 +8,7 @@
 #include "clang/AST/ParentMapContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include <deque>
 
 using namespace clang::ast_matchers;
 
@@ -40,19 +41,23 @@ void ServerShutdownCheck::registerMatchers(MatchFinder *Finder) {
                        this);
   if (CheckSignalHandlers) {
     // signal(SIGTERM, handler) / std::signal(...), and sa.sa_handler = handler.
+    // `Handler` or `&Handler`.
+    auto Handler = ignoringParenImpCasts(
+        anyOf(declRefExpr(to(functionDecl().bind("handler"))),
+              unaryOperator(hasOperatorName("&"),
+                            hasUnaryOperand(ignoringParenImpCasts(declRefExpr(
+                                to(functionDecl().bind("handler"))))))));
     Finder->addMatcher(
         callExpr(callee(functionDecl(hasAnyName("::signal", "::std::signal",
                                                 "::bsd_signal", "::sysv_signal"))),
-                 hasArgument(1, ignoringParenImpCasts(declRefExpr(
-                                    to(functionDecl().bind("handler"))))))
+                 hasArgument(1, Handler))
             .bind("registration"),
         this);
     Finder->addMatcher(
         binaryOperator(isAssignmentOperator(),
                        hasLHS(memberExpr(member(hasAnyName("sa_handler",
                                                            "sa_sigaction")))),
-                       hasRHS(ignoringParenImpCasts(
-                           declRefExpr(to(functionDecl().bind("handler"))))))
+                       hasRHS(Handler))
             .bind("registration"),
         this);
   }
@@ -291,13 +296,14 @@ void ServerShutdownCheck::checkSignalHandler(const FunctionDecl &Handler,
                                              ASTContext &Ctx) {
   if (isGenerated(Registration.getBeginLoc(), Ctx.getSourceManager()))
     return;
-  // Breadth-first through the handler and the functions of the TU it calls.
+  // Breadth-first through the handler and the functions of the TU it calls,
+  // so each function is reached at its smallest depth.
   llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
-  std::vector<std::pair<const FunctionDecl *, unsigned>> Work{{&Handler, 0}};
+  std::deque<std::pair<const FunctionDecl *, unsigned>> Work{{&Handler, 0}};
   while (!Work.empty()) {
-    const FunctionDecl *Fn = Work.back().first;
-    unsigned Depth = Work.back().second;
-    Work.pop_back();
+    const FunctionDecl *Fn = Work.front().first;
+    unsigned Depth = Work.front().second;
+    Work.pop_front();
     const FunctionDecl *Def = nullptr;
     if (!Fn->hasBody(Def) || !Seen.insert(Def).second ||
         ::grpcleak::isUnanalyzable(*Def))

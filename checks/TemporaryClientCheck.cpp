@@ -96,6 +96,12 @@ void TemporaryClientCheck::check(const MatchFinder::MatchResult &Result) {
             llvm::cast<CallExpr>(Creation)->getDirectCallee()))
       return;
   } else if ((Creation = Result.Nodes.getNodeAs<CallExpr>("user-create"))) {
+    // A factory whose body we see is followed from the gRPC factory inside
+    // it; reporting the call too would say the same thing twice.
+    const FunctionDecl *Callee =
+        llvm::cast<CallExpr>(Creation)->getDirectCallee();
+    if (Callee && Callee->hasBody())
+      return;
   } else if ((Creation = Result.Nodes.getNodeAs<Expr>("stub"))) {
     IsStub = true;
     if (!::grpcleak::isStubFactoryCall(Creation) ||

@@ -15,6 +15,7 @@ packages=(
   clang-22 clang-tidy-22 clangd-22 libclang-22-dev llvm-22-dev llvm-22-tools
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libgtest-dev cmake ninja-build python3
+  gnuplot-nox iproute2 procps
 )
 
 missing=()

@@ -118,6 +118,24 @@ private:
   std::unique_ptr<grpc::Server> server_;
 };
 
+// Registered by address, reaching a blocking call two calls down.
+static void Drain(grpc::CompletionQueue &cq) {
+  void *tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+    // CHECK-MESSAGES: :[[@LINE-1]]:13: warning: 'Next' is called from signal handler 'OnHup'; it blocks and is not async-signal-safe: set a flag or write to a pipe in the handler, and shut down from a normal thread [grpc-leak-server-shutdown]
+    // CHECK-MESSAGES: :[[@LINE+8]]:3: note: 'OnHup' is installed as a signal handler here
+  }
+}
+grpc::CompletionQueue g_queue;
+static void Quiesce() { Drain(g_queue); }
+void OnHup(int) { Quiesce(); }
+void InstallHup() {
+  struct sigaction action = {};
+  action.sa_handler = &OnHup;
+  sigaction(SIGHUP, &action, nullptr);
+}
+
 // A signal handler that only sets a flag.
 volatile std::sig_atomic_t g_stop = 0;
 void OnInt(int) { g_stop = 1; }

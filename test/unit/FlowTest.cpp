@@ -416,3 +416,48 @@ int f(bool a, bool b) {
 
 } // namespace
 } // namespace grpcleak
+
+namespace grpcleak {
+namespace {
+
+// The per-declaration parent index answers as Clang's whole-TU map does.
+TEST(AstUtil, ParentIndexAgreesWithClang) {
+  auto AST = test::parse(R"cpp(
+#include <grpcpp/grpcpp.h>
+#include <vector>
+struct Holder {
+  explicit Holder(int n) : value(n + 1) {}
+  int value;
+};
+int f(const std::vector<int> &v) {
+  int total = 0;
+  auto add = [&](int x) { total += x; };
+  for (int x : v) {
+    Holder h(x);
+    if (h.value > 2) add(h.value);
+  }
+  return total;
+}
+)cpp");
+  ASTContext &Ctx = AST->getASTContext();
+  unsigned Compared = 0;
+  for (const BoundNodes &N :
+       match(stmt(isExpansionInMainFile()).bind("s"), Ctx)) {
+    const auto *S = N.getNodeAs<Stmt>("s");
+    DynTypedNodeList Expected = Ctx.getParents(*S);
+    ParentList Actual = parentsOf(Ctx, *S);
+    ASSERT_EQ(Actual.size(), Expected.size() ? 1u : 0u);
+    if (!Expected.empty()) {
+      EXPECT_TRUE(Actual[0] == Expected[0])
+          << S->getStmtClassName() << " parent "
+          << Actual[0].getNodeKind().asStringRef().str() << " vs "
+          << Expected[0].getNodeKind().asStringRef().str();
+      ++Compared;
+    }
+  }
+  EXPECT_GT(Compared, 40u);
+  clearParentIndex(Ctx);
+}
+
+} // namespace
+} // namespace grpcleak
