@@ -1,6 +1,7 @@
 //===- CqShutdownCheck.cpp - grpc-leak-cq-shutdown ------------------------===//
 
 #include "CqShutdownCheck.h"
+#include "grpcleak/ApiModel.h"
 #include "grpcleak/AstUtil.h"
 #include "grpcleak/ObjectProtocol.h"
 #include "grpcleak/Repetition.h"
@@ -83,11 +84,8 @@ static bool shutsDownOrHandsOn(const Stmt &S, const ValueDecl &Queue) {
     if (::grpcleak::isInGeneratedFile(Callee->getLocation(),
                                       Callee->getASTContext().getSourceManager()))
       return false;
-    for (const DeclContext *DC = Callee->getDeclContext(); DC; DC = DC->getParent())
-      if (const auto *NS = llvm::dyn_cast<NamespaceDecl>(DC))
-        if (NS->getIdentifier() && NS->getName() == "grpc" &&
-            NS->getParent()->getRedeclContext()->isTranslationUnit())
-          return false;
+    if (::grpcleak::isInGrpcNamespace(*Callee))
+      return false;
   }
   for (const Expr *Arg : Call->arguments())
     if (::grpcleak::namesObject(Arg, &Queue))

@@ -327,6 +327,15 @@ std::optional<RpcStart> classifyRpcStart(const CallExpr *Call) {
   return std::nullopt;
 }
 
+bool isInGrpcNamespace(const Decl &D) {
+  for (const DeclContext *DC = D.getDeclContext(); DC; DC = DC->getParent())
+    if (const auto *NS = llvm::dyn_cast<NamespaceDecl>(DC))
+      if (NS->getIdentifier() && NS->getName() == "grpc" &&
+          NS->getDeclContext()->getRedeclContext()->isTranslationUnit())
+        return true;
+  return false;
+}
+
 bool isGeneratedFileName(llvm::StringRef FileName) {
   return FileName.ends_with(".pb.h") || FileName.ends_with(".pb.cc");
 }

@@ -229,6 +229,34 @@ const FunctionDecl *enclosingCallable(const Stmt &S, ASTContext &Ctx) {
 }
 
 namespace {
+class StatementFinder : public RecursiveASTVisitor<StatementFinder> {
+public:
+  explicit StatementFinder(llvm::function_ref<bool(const Stmt &)> Pred)
+      : Pred(Pred) {}
+  bool Found = false;
+  bool VisitStmt(Stmt *S) {
+    if (Pred(*S)) {
+      Found = true;
+      return false;
+    }
+    return true;
+  }
+
+private:
+  llvm::function_ref<bool(const Stmt &)> Pred;
+};
+} // namespace
+
+bool anyStatement(const Stmt *Body,
+                  llvm::function_ref<bool(const Stmt &)> Pred) {
+  if (!Body)
+    return false;
+  StatementFinder Finder(Pred);
+  Finder.TraverseStmt(const_cast<Stmt *>(Body));
+  return Finder.Found;
+}
+
+namespace {
 /// Finds expressions Clang built while recovering from errors.
 class RecoveryFinder : public RecursiveASTVisitor<RecoveryFinder> {
 public:

@@ -2,6 +2,7 @@
 
 #include "grpcleak/DeadlineAnalysis.h"
 #include "grpcleak/AstUtil.h"
+#include "grpcleak/ObjectProtocol.h"
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
@@ -35,16 +36,11 @@ namespace {
 
 /// True if \p E mentions a call of a function named \p Name.
 bool mentionsCall(const Stmt *E, llvm::StringRef Name) {
-  if (!E)
-    return false;
-  if (const auto *Call = llvm::dyn_cast<CallExpr>(E))
-    if (const FunctionDecl *FD = Call->getDirectCallee())
-      if (FD->getIdentifier() && FD->getName() == Name)
-        return true;
-  for (const Stmt *Child : E->children())
-    if (mentionsCall(Child, Name))
-      return true;
-  return false;
+  return anyStatement(E, [&](const Stmt &S) {
+    const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+    const FunctionDecl *FD = Call ? Call->getDirectCallee() : nullptr;
+    return FD && FD->getIdentifier() && FD->getName() == Name;
+  });
 }
 
 /// A context built from a server context inherits its deadline, unless the
@@ -69,34 +65,6 @@ bool matchesSetterRegex(const FunctionDecl &FD, const DeadlineOptions &Options) 
          Options.DeadlineSetterFunctions->match(FD.getName());
 }
 
-bool isGrpcLibraryFunction(const FunctionDecl &FD) {
-  for (const DeclContext *DC = FD.getDeclContext(); DC; DC = DC->getParent())
-    if (const auto *NS = llvm::dyn_cast<NamespaceDecl>(DC))
-      if (NS->getIdentifier() && NS->getName() == "grpc" &&
-          NS->getDeclContext()->getRedeclContext()->isTranslationUnit())
-        return true;
-  return false;
-}
-
-/// Visits every statement of a body (lambdas included) until one bounds
-/// the context. Holds a function_ref: pass a named callable that outlives it.
-class BoundingFinder : public RecursiveASTVisitor<BoundingFinder> {
-public:
-  explicit BoundingFinder(llvm::function_ref<bool(const Stmt &)> Bounds)
-      : Bounds(Bounds) {}
-  bool Found = false;
-  bool VisitStmt(Stmt *S) {
-    if (Bounds(*S)) {
-      Found = true;
-      return false;
-    }
-    return true;
-  }
-
-private:
-  llvm::function_ref<bool(const Stmt &)> Bounds;
-};
-
 } // namespace
 
 bool DeadlineAnalysis::setsDeadline(const FunctionDecl &FD, unsigned Index) {
@@ -111,7 +79,7 @@ bool DeadlineAnalysis::setsDeadline(const FunctionDecl &FD, unsigned Index,
   if (!FD.hasBody(Def) || !Def) {
     // Cannot look inside. gRPC's own functions do not set deadlines on a
     // context passed to them; anything else might (precision first).
-    return !isGrpcLibraryFunction(FD);
+    return !isInGrpcNamespace(FD);
   }
   if (Depth == 0 || Index >= Def->getNumParams())
     return true; // out of depth, or variadic: cannot tell
@@ -134,10 +102,9 @@ bool DeadlineAnalysis::setsDeadline(const FunctionDecl &FD, unsigned Index,
         return true;
     return false;
   };
-  BoundingFinder Finder(SetsOnParam);
-  Finder.TraverseStmt(Def->getBody());
-  Summaries[Key] = Finder.Found;
-  return Finder.Found;
+  bool Found = anyStatement(Def->getBody(), SetsOnParam);
+  Summaries[Key] = Found;
+  return Found;
 }
 
 bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {
@@ -172,12 +139,8 @@ bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {
 
 bool DeadlineAnalysis::boundsAnywhere(const Stmt *Body,
                                       const ValueDecl &Context) {
-  if (!Body)
-    return false;
-  auto Bounds = [&](const Stmt &S) { return isBoundingStmt(S, Context); };
-  BoundingFinder Finder(Bounds);
-  Finder.TraverseStmt(const_cast<Stmt *>(Body));
-  return Finder.Found;
+  return anyStatement(
+      Body, [&](const Stmt &S) { return isBoundingStmt(S, Context); });
 }
 
 bool DeadlineAnalysis::setsDeadlineAnywhere(const Stmt *Body,
@@ -190,9 +153,7 @@ bool DeadlineAnalysis::setsDeadlineAnywhere(const Stmt *Body,
                                      "set_deadline", Object) &&
            refersToContext(Object, &Context);
   };
-  BoundingFinder Finder(IsSetter);
-  Finder.TraverseStmt(const_cast<Stmt *>(Body));
-  return Finder.Found;
+  return anyStatement(Body, IsSetter);
 }
 
 bool DeadlineAnalysis::memberIsBounded(const FieldDecl &Field,
@@ -200,20 +161,12 @@ bool DeadlineAnalysis::memberIsBounded(const FieldDecl &Field,
   if (boundsAnywhere(Caller.getBody(), Field))
     return true;
   const auto *Record = llvm::dyn_cast<CXXRecordDecl>(Field.getParent());
-  if (!Record || !Record->hasDefinition())
+  if (!Record)
     return true;
-  for (const CXXMethodDecl *Method : Record->methods()) {
-    const FunctionDecl *Def = nullptr;
-    if (!Method->hasBody(Def)) {
-      // A user-written method defined in another file may set it.
-      if (Method->isUserProvided() && !Method->isPureVirtual())
-        return true;
-      continue;
-    }
-    if (boundsAnywhere(Def->getBody(), Field))
-      return true;
-  }
-  return false;
+  // Any method of the class; one defined in another file may set it.
+  bool Unseen = false;
+  auto Bounds = [&](const Stmt &S) { return isBoundingStmt(S, Field); };
+  return anyMethodStatement(*Record, Bounds, Unseen) || Unseen;
 }
 
 const ValueDecl *DeadlineAnalysis::contextDecl(const RpcStart &Start,
@@ -321,9 +274,7 @@ DeadlineAnalysis::analyze(const RpcStart &Start, const FunctionFlow &Flow) {
       return Call && isClientContextMethodCall(Call, "TryCancel", Object) &&
              refersToContext(Object, &Var);
     };
-    BoundingFinder Cancels(IsCancel);
-    Cancels.TraverseStmt(Flow.function().getBody());
-    if (Cancels.Found)
+    if (anyStatement(Flow.function().getBody(), IsCancel))
       return std::nullopt;
   }
   std::optional<CfgPoint> At = Flow.locate(*Start.Call);

@@ -4,7 +4,6 @@
 #include "grpcleak/AstUtil.h"
 
 #include "clang/AST/DeclTemplate.h"
-#include "clang/AST/RecursiveASTVisitor.h"
 
 using namespace clang;
 
@@ -39,23 +38,6 @@ bool isMethodOf(const CallExpr &Call, llvm::StringRef Name,
       return true;
   return false;
 }
-
-class StatementFinder : public RecursiveASTVisitor<StatementFinder> {
-public:
-  explicit StatementFinder(llvm::function_ref<bool(const Stmt &)> Pred)
-      : Pred(Pred) {}
-  bool Found = false;
-  bool VisitStmt(Stmt *S) {
-    if (Pred(*S)) {
-      Found = true;
-      return false;
-    }
-    return true;
-  }
-
-private:
-  llvm::function_ref<bool(const Stmt &)> Pred;
-};
 
 } // namespace
 
@@ -100,15 +82,6 @@ bool isQueueCall(const CallExpr &Call, llvm::StringRef Name) {
 
 bool isBuildAndStart(const CallExpr &Call) {
   return isMethodOf(Call, "BuildAndStart", {"::grpc::ServerBuilder"});
-}
-
-bool anyStatement(const Stmt *Body,
-                  llvm::function_ref<bool(const Stmt &)> Pred) {
-  if (!Body)
-    return false;
-  StatementFinder Finder(Pred);
-  Finder.TraverseStmt(const_cast<Stmt *>(Body));
-  return Finder.Found;
 }
 
 bool anyMethodStatement(const CXXRecordDecl &Class,

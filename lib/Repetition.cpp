@@ -514,21 +514,13 @@ bool isCompletionQueueLoop(const Stmt &Loop) {
     Cond = For->getCond();
   else if (const auto *Do = llvm::dyn_cast<DoStmt>(&Loop))
     Cond = Do->getCond();
-  std::function<bool(const Stmt *)> Polls = [&](const Stmt *S) {
-    if (!S)
-      return false;
-    if (const auto *Call = llvm::dyn_cast<CXXMemberCallExpr>(S))
-      if (const CXXMethodDecl *MD = Call->getMethodDecl())
-        if (MD->getIdentifier() &&
-            (MD->getName() == "Next" || MD->getName() == "AsyncNext") &&
-            hasQualifiedName(MD->getParent(), "::grpc::CompletionQueue"))
-          return true;
-    for (const Stmt *Child : S->children())
-      if (Polls(Child))
-        return true;
-    return false;
-  };
-  return Polls(Cond);
+  return anyStatement(Cond, [](const Stmt &S) {
+    const auto *Call = llvm::dyn_cast<CXXMemberCallExpr>(&S);
+    const CXXMethodDecl *MD = Call ? Call->getMethodDecl() : nullptr;
+    return MD && MD->getIdentifier() &&
+           (MD->getName() == "Next" || MD->getName() == "AsyncNext") &&
+           hasQualifiedName(MD->getParent(), "::grpc::CompletionQueue");
+  });
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include "clang/AST/Decl.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/ASTTypeTraits.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -56,6 +57,11 @@ void clearParentIndex(clang::ASTContext &Ctx);
 
 /// The single parent of \p S, or null.
 const clang::Stmt *parentStmt(const clang::Stmt &S, clang::ASTContext &Ctx);
+
+/// True if \p Pred holds for some statement of \p Body, lambdas included
+/// (a stop path or a thread written as a lambda counts).
+bool anyStatement(const clang::Stmt *Body,
+                  llvm::function_ref<bool(const clang::Stmt &)> Pred);
 
 /// True if \p D (or the function containing it) has errors in its body, or
 /// is a template pattern: nothing there should be reported on.
