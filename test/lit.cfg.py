@@ -6,6 +6,7 @@
 # target runs the check tests once with each.
 import os
 import shlex
+import shutil
 
 import lit.formats
 
@@ -49,3 +50,12 @@ config.substitutions.append(("%python", python))
 config.substitutions.append(("%src_root", config.grpcleak_src_root))
 config.substitutions.append(("%build_root", config.grpcleak_obj_root))
 config.substitutions.append(("%tools", os.path.join(config.test_source_root, "tools")))
+
+# The SARIF SDK's validator, where scripts/install-sarif-validator.sh put it
+# (<build>/sarif-tools): test/tools/sarif-validate.test needs it. Its launcher
+# is a node script.
+sarif_multitool = os.path.join(config.grpcleak_obj_root, "sarif-tools",
+                               "node_modules", ".bin", "sarif-multitool")
+if os.path.exists(sarif_multitool) and shutil.which("node"):
+    config.available_features.add("sarif-multitool")
+    config.substitutions.append(("%sarif_multitool", sarif_multitool))
