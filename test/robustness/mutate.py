@@ -19,6 +19,8 @@ the generator picks one input file and applies one mutation to it:
 
 Tokens come from a small C++ tokenizer (identifiers, numbers, string and
 character literals, punctuation); the text between tokens is kept as is.
+Comments are skipped, and the line mutations pick lines that hold code:
+mutating a comment would only waste a run.
 The mutant is written to DIR/mutant-<i>.cpp (DIR/manifest.txt says where
 each one comes from) and checked with
 
@@ -39,7 +41,8 @@ mutants do not depend on the order they are given in.  TIDY is a command
 prefix, split like a shell would (e.g. "clang-tidy --load=plugin.so").
 
 Prints `mutants: N run, C crashes, H hangs, D nondeterministic`, then each
-failure with its mutant file and a command that reproduces it.  Without
+failure with its mutant file and a command that reproduces it (-v also
+prints one line per mutant to stderr as it finishes).  Without
 --keep-going no new mutant starts after the first failure (those already
 running finish).  Exits 1 if anything failed, 0 otherwise, 2 on bad usage.
 """
@@ -228,7 +231,8 @@ def check_mutant(outcome, timeout):
         combined = out + err
         if rc < 0 or any(marker in combined for marker in CRASH_MARKERS):
             outcome.kind = "crash"
-            outcome.details = ["exit status %d" % rc] + crash_excerpt(combined)
+            status = "killed by signal %d" % -rc if rc < 0 else "exit status %d" % rc
+            outcome.details = [status] + crash_excerpt(combined)
             return outcome
     normalized = [out.replace(outcome.mutant, "<mutant>") for _, out, _ in runs]
     if normalized[0] != normalized[1]:
@@ -260,7 +264,8 @@ def expand_inputs(items):
         else:
             matches = [m for m in glob.glob(item) if os.path.isfile(m)]
             if not matches:
-                raise SystemExit("mutate.py: error: no input matches %r" % item)
+                print("mutate.py: error: no input matches %r" % item, file=sys.stderr)
+                sys.exit(2)
             found.update(os.path.abspath(m) for m in matches)
     return sorted(found)
 
