@@ -8,6 +8,7 @@
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
 #include "llvm/ADT/DenseSet.h"
 
 using namespace clang;
@@ -275,12 +276,123 @@ public:
 };
 } // namespace
 
+/// True if the tokens of \p Range do not balance: a statement the parser
+/// dropped mid-expression (`destroy(handle;`) leaves no node behind, but its
+/// brackets still tell.
+static bool hasUnbalancedTokens(SourceRange Range, const ASTContext &Ctx,
+                                unsigned &Semicolons) {
+  Semicolons = 0;
+  const SourceManager &SM = Ctx.getSourceManager();
+  SourceLocation Begin = SM.getSpellingLoc(Range.getBegin());
+  SourceLocation End = SM.getSpellingLoc(Range.getEnd());
+  auto [File, BeginOffset] = SM.getDecomposedLoc(Begin);
+  if (SM.getFileID(End) != File)
+    return true;
+  unsigned EndOffset = SM.getFileOffset(End);
+  bool Invalid = false;
+  llvm::StringRef Buffer = SM.getBufferData(File, &Invalid);
+  if (Invalid)
+    return true;
+  // The raw lexer needs the whole (NUL-terminated) buffer.
+  Lexer Lex(SM.getLocForStartOfFile(File), Ctx.getLangOpts(), Buffer.begin(),
+            Buffer.begin() + BeginOffset, Buffer.end());
+  int Parens = 0, Squares = 0, Braces = 0;
+  Token Tok;
+  while (true) {
+    bool Last = Lex.LexFromRawLexer(Tok);
+    if (Tok.is(tok::eof) || SM.getFileOffset(Tok.getLocation()) > EndOffset)
+      break;
+    switch (Tok.getKind()) {
+    case tok::l_paren: ++Parens; break;
+    case tok::r_paren: --Parens; break;
+    case tok::l_square: ++Squares; break;
+    case tok::r_square: --Squares; break;
+    case tok::l_brace: ++Braces; break;
+    case tok::r_brace: --Braces; break;
+    case tok::semi:
+      if (Parens == 0) // not a for (;;) header
+        ++Semicolons;
+      break;
+    default: break;
+    }
+    if (Parens < 0 || Squares < 0 || Braces < 0 || Last)
+      break;
+  }
+  return Parens != 0 || Squares != 0 || Braces != 0;
+}
+
+namespace {
+/// Finds declarations Clang marked invalid (a local of an unknown type), and
+/// counts the statements that end with a semicolon in the source.
+class InvalidDeclFinder : public RecursiveASTVisitor<InvalidDeclFinder> {
+public:
+  bool Found = false;
+  unsigned Terminated = 0;
+  bool TraverseLambdaExpr(LambdaExpr *Lambda) {
+    // A lambda's own statements count too: traverse its body.
+    return RecursiveASTVisitor::TraverseLambdaExpr(Lambda);
+  }
+  bool VisitStmt(Stmt *S) {
+    // Statements written with a terminating ';': expression statements
+    // (children of a compound or a branch), declarations, jumps, null
+    // statements and do-while loops.
+    if (llvm::isa<DeclStmt, ReturnStmt, BreakStmt, ContinueStmt, GotoStmt,
+                  NullStmt, DoStmt>(S))
+      ++Terminated;
+    return true;
+  }
+  bool VisitCompoundStmt(CompoundStmt *C) {
+    for (Stmt *Child : C->body())
+      if (llvm::isa<Expr>(Child))
+        ++Terminated;
+    return true;
+  }
+  bool VisitIfStmt(IfStmt *If) { return countBranch(If->getThen()) && countBranch(If->getElse()); }
+  bool VisitForStmt(ForStmt *For) { return countBranch(For->getBody()); }
+  bool VisitCXXForRangeStmt(CXXForRangeStmt *For) { return countBranch(For->getBody()); }
+  bool VisitWhileStmt(WhileStmt *While) { return countBranch(While->getBody()); }
+  bool VisitDoStmt(DoStmt *Do) { return countBranch(Do->getBody()); }
+  bool countBranch(Stmt *Branch) {
+    if (Branch && llvm::isa<Expr>(Branch))
+      ++Terminated;
+    return true;
+  }
+  bool VisitDecl(Decl *D) {
+    if (D->isInvalidDecl()) {
+      Found = true;
+      return false;
+    }
+    return true;
+  }
+};
+} // namespace
+
 bool isUnanalyzable(const FunctionDecl &FD) {
   if (FD.isTemplated() || FD.isInvalidDecl() || !FD.hasBody())
     return true;
   RecoveryFinder Finder;
   Finder.TraverseStmt(FD.getBody());
-  return Finder.Found;
+  if (Finder.Found)
+    return true;
+  // When the file has errors, Clang may have dropped a whole statement of
+  // this body without a trace in the AST (the dropped statement may be the
+  // release). Then also look at what is left: an unclosed body, unbalanced
+  // brackets, an invalid declaration. Only then: it costs a re-lex.
+  const ASTContext &Ctx = FD.getASTContext();
+  if (!Ctx.getDiagnostics().hasUncompilableErrorOccurred())
+    return false;
+  const auto *Body = llvm::dyn_cast<CompoundStmt>(FD.getBody());
+  if (!Body || Body->getRBracLoc().isInvalid() || Body->getLBracLoc().isMacroID() ||
+      Body->getRBracLoc().isMacroID())
+    return true;
+  unsigned Semicolons = 0;
+  if (hasUnbalancedTokens(Body->getSourceRange(), Ctx, Semicolons))
+    return true;
+  InvalidDeclFinder Invalid;
+  Invalid.TraverseStmt(FD.getBody());
+  // More statement-ending semicolons in the text than statements in the
+  // AST: the parser dropped one (`UnknownType x(handle);`).
+  return Invalid.Found || Semicolons > Invalid.Terminated;
 }
 
 bool isInGeneratedFile(SourceLocation Loc, const SourceManager &SM) {
