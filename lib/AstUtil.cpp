@@ -205,12 +205,6 @@ ParentList parentsOf(ASTContext &Ctx, const DynTypedNode &Node) {
 
 void clearParentIndex(ASTContext &Ctx) { ParentIndexByContext.erase(&Ctx); }
 
-const Stmt *parentStmt(const Stmt &S, ASTContext &Ctx) {
-  auto Parents = parentsOf(Ctx, S);
-  if (Parents.size() != 1)
-    return nullptr;
-  return Parents[0].get<Stmt>();
-}
 
 const FunctionDecl *enclosingCallable(const Stmt &S, ASTContext &Ctx) {
   ParentList Parents = parentsOf(Ctx, S);

@@ -55,9 +55,6 @@ ParentList parentsOf(clang::ASTContext &Ctx, const T &Node) {
 }
 void clearParentIndex(clang::ASTContext &Ctx);
 
-/// The single parent of \p S, or null.
-const clang::Stmt *parentStmt(const clang::Stmt &S, clang::ASTContext &Ctx);
-
 /// True if \p Pred holds for some statement of \p Body, lambdas included
 /// (a stop path or a thread written as a lambda counts).
 bool anyStatement(const clang::Stmt *Body,
