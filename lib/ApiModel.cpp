@@ -234,16 +234,23 @@ bool isClientContextOwnerType(QualType T) {
          isClientContextType(Args[0].getAsType());
 }
 
+bool isMethodCall(const CallExpr &Call, llvm::StringRef Name,
+                  llvm::ArrayRef<llvm::StringRef> Classes) {
+  const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(&Call);
+  const CXXMethodDecl *MD = Member ? Member->getMethodDecl() : nullptr;
+  if (!MD || !MD->getIdentifier() || MD->getName() != Name)
+    return false;
+  for (llvm::StringRef Class : Classes)
+    if (hasQualifiedName(MD->getParent(), Class))
+      return true;
+  return false;
+}
+
 bool isClientContextMethodCall(const CallExpr *Call, llvm::StringRef Name,
                                const Expr *&Context) {
-  const auto *Member = llvm::dyn_cast_or_null<CXXMemberCallExpr>(Call);
-  if (!Member)
+  if (!Call || !isMethodCall(*Call, Name, {"::grpc::ClientContext"}))
     return false;
-  const CXXMethodDecl *MD = Member->getMethodDecl();
-  if (!MD || !MD->getIdentifier() || MD->getName() != Name ||
-      !hasQualifiedName(MD->getParent(), "::grpc::ClientContext"))
-    return false;
-  Context = Member->getImplicitObjectArgument();
+  Context = llvm::cast<CXXMemberCallExpr>(Call)->getImplicitObjectArgument();
   return Context != nullptr;
 }
 

@@ -75,6 +75,32 @@ bool isRefToDecl(const Expr *E, const ValueDecl *D) {
   return false;
 }
 
+bool namesObject(const Expr *E, const ValueDecl *D) {
+  if (!E || !D)
+    return false;
+  E = stripValue(E);
+  if (isRefToDecl(E, D))
+    return true;
+  if (const auto *U = llvm::dyn_cast<UnaryOperator>(E))
+    if (U->getOpcode() == UO_AddrOf || U->getOpcode() == UO_Deref)
+      return namesObject(U->getSubExpr(), D);
+  if (const auto *Call = llvm::dyn_cast<CallExpr>(E)) {
+    if (const FunctionDecl *FD = Call->getDirectCallee())
+      if (hasQualifiedName(FD, "::std::move") && Call->getNumArgs() == 1)
+        return namesObject(Call->getArg(0), D);
+    if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call))
+      if ((Op->getOperator() == OO_Arrow || Op->getOperator() == OO_Star) &&
+          Op->getNumArgs() >= 1)
+        return namesObject(Op->getArg(0), D);
+    if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call))
+      if (const CXXMethodDecl *MD = Member->getMethodDecl())
+        if ((MD->getIdentifier() && MD->getName() == "get") ||
+            llvm::isa<CXXConversionDecl>(MD)) // `!server`: operator bool
+          return namesObject(Member->getImplicitObjectArgument(), D);
+  }
+  return false;
+}
+
 bool isRefTo(const Expr *E, const VarDecl *Var) {
   return Var && referencedVar(E) == Var;
 }

@@ -12,25 +12,6 @@ using namespace clang;
 
 namespace grpcleak {
 
-bool refersToContext(const Expr *E, const ValueDecl *Context) {
-  if (!E || !Context)
-    return false;
-  E = stripValue(E);
-  if (isRefToDecl(E, Context))
-    return true;
-  if (const auto *U = llvm::dyn_cast<UnaryOperator>(E))
-    if (U->getOpcode() == UO_AddrOf || U->getOpcode() == UO_Deref)
-      return refersToContext(U->getSubExpr(), Context);
-  if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(E))
-    if ((Op->getOperator() == OO_Arrow || Op->getOperator() == OO_Star) &&
-        Op->getNumArgs() >= 1)
-      return isRefToDecl(Op->getArg(0), Context);
-  if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(E))
-    if (const CXXMethodDecl *MD = Member->getMethodDecl())
-      if (MD->getIdentifier() && MD->getName() == "get")
-        return isRefToDecl(Member->getImplicitObjectArgument(), Context);
-  return false;
-}
 
 namespace {
 
@@ -94,10 +75,10 @@ bool DeadlineAnalysis::setsDeadline(const FunctionDecl &FD, unsigned Index,
       return false;
     const Expr *Object = nullptr;
     if (isClientContextMethodCall(Call, "set_deadline", Object))
-      return refersToContext(Object, &Param);
+      return namesObject(Object, &Param);
     const FunctionDecl *Callee = Call->getDirectCallee();
     for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I)
-      if (refersToContext(Call->getArg(I), &Param) && Callee &&
+      if (namesObject(Call->getArg(I), &Param) && Callee &&
           !classifyRpcStart(Call) && setsDeadline(*Callee, I, Depth - 1))
         return true;
     return false;
@@ -119,10 +100,10 @@ bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {
              containsFromServerCall(Op->getArg(1));
   const Expr *Object = nullptr;
   if (isClientContextMethodCall(Call, "set_deadline", Object))
-    return refersToContext(Object, &Context);
+    return namesObject(Object, &Context);
   if (isClientContextMethodCall(Call, "TryCancel", Object))
     return Options.TreatTryCancelAsBounded &&
-           refersToContext(Object, &Context);
+           namesObject(Object, &Context);
   if (classifyRpcStart(Call))
     return false; // another RPC on the same context
   const FunctionDecl *Callee = Call->getDirectCallee();
@@ -131,7 +112,7 @@ bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {
       llvm::isa<CXXMethodDecl>(Callee))
     Offset = 1;
   for (unsigned I = Offset, E = Call->getNumArgs(); I != E; ++I)
-    if (refersToContext(Call->getArg(I), &Context) &&
+    if (namesObject(Call->getArg(I), &Context) &&
         (!Callee || setsDeadline(*Callee, I - Offset)))
       return true;
   return false;
@@ -151,7 +132,7 @@ bool DeadlineAnalysis::setsDeadlineAnywhere(const Stmt *Body,
     const Expr *Object = nullptr;
     return isClientContextMethodCall(llvm::dyn_cast<CallExpr>(&S),
                                      "set_deadline", Object) &&
-           refersToContext(Object, &Context);
+           namesObject(Object, &Context);
   };
   return anyStatement(Body, IsSetter);
 }
@@ -272,7 +253,7 @@ DeadlineAnalysis::analyze(const RpcStart &Start, const FunctionFlow &Flow) {
       const auto *Call = llvm::dyn_cast<CallExpr>(&S);
       const Expr *Object = nullptr;
       return Call && isClientContextMethodCall(Call, "TryCancel", Object) &&
-             refersToContext(Object, &Var);
+             namesObject(Object, &Var);
     };
     if (anyStatement(Flow.function().getBody(), IsCancel))
       return std::nullopt;
@@ -289,7 +270,7 @@ DeadlineAnalysis::analyze(const RpcStart &Start, const FunctionFlow &Flow) {
     const Expr *Object = nullptr;
     const auto *Call = llvm::dyn_cast<CallExpr>(&S);
     return Call && isClientContextMethodCall(Call, "set_deadline", Object) &&
-           refersToContext(Object, &Var);
+           namesObject(Object, &Var);
   };
   Finding.LateSetter =
       llvm::cast_or_null<CallExpr>(findReachable(Flow, *At, IsSetter));

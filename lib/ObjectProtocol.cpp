@@ -1,6 +1,7 @@
 //===- ObjectProtocol.cpp - gRPC C++ objects with a shutdown protocol -----===//
 
 #include "grpcleak/ObjectProtocol.h"
+#include "grpcleak/ApiModel.h"
 #include "grpcleak/AstUtil.h"
 
 #include "clang/AST/DeclTemplate.h"
@@ -27,17 +28,6 @@ const CXXRecordDecl *heldClass(QualType T) {
   return RD;
 }
 
-bool isMethodOf(const CallExpr &Call, llvm::StringRef Name,
-                llvm::ArrayRef<llvm::StringRef> Classes) {
-  const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(&Call);
-  const CXXMethodDecl *MD = Member ? Member->getMethodDecl() : nullptr;
-  if (!MD || !MD->getIdentifier() || MD->getName() != Name)
-    return false;
-  for (llvm::StringRef Class : Classes)
-    if (hasQualifiedName(MD->getParent(), Class))
-      return true;
-  return false;
-}
 
 } // namespace
 
@@ -73,15 +63,15 @@ const ValueDecl *objectOf(const CXXMemberCallExpr &Call) {
 }
 
 bool isServerCall(const CallExpr &Call, llvm::StringRef Name) {
-  return isMethodOf(Call, Name, {"::grpc::Server", "::grpc::ServerInterface"});
+  return isMethodCall(Call, Name, {"::grpc::Server", "::grpc::ServerInterface"});
 }
 
 bool isQueueCall(const CallExpr &Call, llvm::StringRef Name) {
-  return isMethodOf(Call, Name, {"::grpc::CompletionQueue"});
+  return isMethodCall(Call, Name, {"::grpc::CompletionQueue"});
 }
 
 bool isBuildAndStart(const CallExpr &Call) {
-  return isMethodOf(Call, "BuildAndStart", {"::grpc::ServerBuilder"});
+  return isMethodCall(Call, "BuildAndStart", {"::grpc::ServerBuilder"});
 }
 
 bool anyMethodStatement(const CXXRecordDecl &Class,
@@ -103,30 +93,5 @@ bool anyMethodStatement(const CXXRecordDecl &Class,
   return false;
 }
 
-bool namesObject(const Expr *E, const ValueDecl *D) {
-  if (!E || !D)
-    return false;
-  E = stripValue(E);
-  if (isRefToDecl(E, D))
-    return true;
-  if (const auto *U = llvm::dyn_cast<UnaryOperator>(E))
-    if (U->getOpcode() == UO_AddrOf || U->getOpcode() == UO_Deref)
-      return namesObject(U->getSubExpr(), D);
-  if (const auto *Call = llvm::dyn_cast<CallExpr>(E)) {
-    if (const FunctionDecl *FD = Call->getDirectCallee())
-      if (hasQualifiedName(FD, "::std::move") && Call->getNumArgs() == 1)
-        return namesObject(Call->getArg(0), D);
-    if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call))
-      if ((Op->getOperator() == OO_Arrow || Op->getOperator() == OO_Star) &&
-          Op->getNumArgs() >= 1)
-        return namesObject(Op->getArg(0), D);
-    if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call))
-      if (const CXXMethodDecl *MD = Member->getMethodDecl())
-        if ((MD->getIdentifier() && MD->getName() == "get") ||
-            llvm::isa<CXXConversionDecl>(MD)) // `!server`: operator bool
-          return namesObject(Member->getImplicitObjectArgument(), D);
-  }
-  return false;
-}
 
 } // namespace grpcleak

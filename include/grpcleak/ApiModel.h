@@ -91,6 +91,11 @@ bool isClientContextType(clang::QualType T);
 /// True if \p T is a std::unique_ptr/std::shared_ptr of ::grpc::ClientContext.
 bool isClientContextOwnerType(clang::QualType T);
 
+/// True if \p Call calls method \p Name of one of \p Classes (qualified
+/// names) on an object.
+bool isMethodCall(const clang::CallExpr &Call, llvm::StringRef Name,
+                  llvm::ArrayRef<llvm::StringRef> Classes);
+
 /// True if \p Call calls the grpc::ClientContext method \p Name; the context
 /// object expression is returned in \p Context.
 bool isClientContextMethodCall(const clang::CallExpr *Call,

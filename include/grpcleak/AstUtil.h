@@ -27,6 +27,11 @@ bool isRefTo(const clang::Expr *E, const clang::VarDecl *Var);
 /// DeclRefExpr, or a field through a member access.
 bool isRefToDecl(const clang::Expr *E, const clang::ValueDecl *D);
 
+/// True if \p E names \p D (a variable or a field): directly, or through
+/// `&`, `*`, `std::move`, `.get()`, a smart pointer's `->`, or a conversion
+/// operator (`!ptr`).
+bool namesObject(const clang::Expr *E, const clang::ValueDecl *D);
+
 /// The variable \p E refers to, if it is a plain reference to one.
 const clang::VarDecl *referencedVar(const clang::Expr *E);
 

@@ -97,11 +97,6 @@ private:
       Summaries;
 };
 
-/// True if \p E denotes the context held in \p Context: `ctx`, `&ctx`,
-/// `*ptr`, `ptr.get()`, `ptr->...` for a smart pointer `ptr`; a variable or
-/// a field.
-bool refersToContext(const clang::Expr *E, const clang::ValueDecl *Context);
-
 } // namespace grpcleak
 
 #endif // GRPCLEAK_DEADLINE_ANALYSIS_H

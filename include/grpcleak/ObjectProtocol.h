@@ -47,10 +47,6 @@ bool anyMethodStatement(const clang::CXXRecordDecl &Class,
                         llvm::function_ref<bool(const clang::Stmt &)> Pred,
                         bool &Unseen);
 
-/// True if \p E names \p D: a DeclRefExpr or a member access, through
-/// `std::move`, `&`, `*`, `.get()` and smart-pointer `->`.
-bool namesObject(const clang::Expr *E, const clang::ValueDecl *D);
-
 } // namespace grpcleak
 
 #endif // GRPCLEAK_OBJECT_PROTOCOL_H

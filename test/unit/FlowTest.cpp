@@ -117,7 +117,7 @@ std::optional<MissingDeadline> missingFor(const VarDecl &Context, ASTContext &Ct
   for (const BoundNodes &N : match(cxxMemberCallExpr().bind("c"), Ctx)) {
     const auto *Call = N.getNodeAs<CXXMemberCallExpr>("c");
     std::optional<RpcStart> Start = classifyRpcStart(Call);
-    if (!Start || !refersToContext(Start->Context, &Context))
+    if (!Start || !namesObject(Start->Context, &Context))
       continue;
     const FunctionFlow *Flow = FlowCache::get(*enclosingCallable(*Call, Ctx), Ctx);
     EXPECT_NE(Flow, nullptr);
