@@ -3,7 +3,7 @@
 # bookworm (with the LLVM 22 packages available from the configured apt
 # sources): Clang/LLVM 22 with clang-tidy and clangd libraries, lit and
 # FileCheck, gRPC 1.51 with protoc and grpc_cpp_plugin, gRPC's .proto files,
-# GoogleTest, Ninja and CMake.
+# GoogleTest, Ninja and CMake, and dpkg-dev (the .deb's library dependencies).
 set -euo pipefail
 
 SUDO=""
@@ -15,6 +15,7 @@ packages=(
   clang-22 clang-tidy-22 clangd-22 libclang-22-dev llvm-22-dev llvm-22-tools
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libgtest-dev cmake ninja-build python3
+  dpkg-dev
   gnuplot-nox iproute2 procps
 )
 

@@ -49,6 +49,7 @@ config.substitutions.append(("%stubs", config.stub_dir))
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%src_root", config.grpcleak_src_root))
 config.substitutions.append(("%build_root", config.grpcleak_obj_root))
+config.substitutions.append(("%cmake", config.cmake))
 config.substitutions.append(("%tools", os.path.join(config.test_source_root, "tools")))
 
 # The SARIF SDK's validator, where scripts/install-sarif-validator.sh put it

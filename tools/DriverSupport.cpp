@@ -20,17 +20,24 @@ static bool hasBuiltinHeaders(llvm::StringRef Dir) {
   return llvm::sys::fs::exists(Probe);
 }
 
+std::string ourPrefix(const char *Argv0) {
+  static int Anchor;
+  std::string Exe = llvm::sys::fs::getMainExecutable(Argv0, &Anchor);
+  if (Exe.empty())
+    return "";
+  return std::string(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(Exe)));
+}
+
 std::string findResourceDir(const char *Argv0) {
   if (std::optional<std::string> Env =
           llvm::sys::Process::GetEnv("GRPC_LEAK_RESOURCE_DIR"))
     if (hasBuiltinHeaders(*Env))
       return *Env;
   // Installed next to LLVM: <prefix>/bin/ours -> <prefix>/lib/clang/<major>.
-  static int Anchor;
-  std::string Exe = llvm::sys::fs::getMainExecutable(Argv0, &Anchor);
-  if (!Exe.empty()) {
-    llvm::SmallString<256> Dir(llvm::sys::path::parent_path(
-        llvm::sys::path::parent_path(Exe)));
+  std::string Prefix = ourPrefix(Argv0);
+  if (!Prefix.empty()) {
+    llvm::SmallString<256> Dir(Prefix);
     llvm::sys::path::append(Dir, "lib", "clang",
                             GRPCLEAK_STR(GRPCLEAK_LLVM_VERSION_MAJOR));
     if (hasBuiltinHeaders(Dir))

@@ -8,6 +8,10 @@
 
 namespace grpcleak {
 
+/// The directory our executable's bin/ directory is in: the installation
+/// prefix when installed, the build directory when not. Empty if unknown.
+std::string ourPrefix(const char *Argv0);
+
 /// Clang's resource directory (builtin headers such as <stddef.h>) for the
 /// LLVM our binaries were built against. Our binaries do not live inside the
 /// LLVM tree, so Clang cannot derive it from their own path. Tried in order:

@@ -34,6 +34,9 @@
 #ifndef GRPCLEAK_DOCS_URL
 #define GRPCLEAK_DOCS_URL ""
 #endif
+#ifndef GRPCLEAK_INSTALL_DOCDIR
+#define GRPCLEAK_INSTALL_DOCDIR "share/doc/grpc-leak-tidy"
+#endif
 #ifndef GRPCLEAK_SOURCE_DIR
 #define GRPCLEAK_SOURCE_DIR ""
 #endif
@@ -150,9 +153,10 @@ static bool isAbsoluteUri(StringRef Uri) {
 
 /// Where the project's sources can be browsed, for documentation links:
 /// $GRPC_LEAK_TIDY_DOCS_URL, else the GRPCLEAK_DOCS_URL the build was
-/// configured with, else the source tree the binary was built from if it is
-/// still there (a file:// URI). Ends in '/'; empty if none.
-static std::string docsBaseUri() {
+/// configured with, else the documentation installed with the binary, else
+/// the source tree the binary was built from if it is still there (file://
+/// URIs). Ends in '/'; empty if none.
+static std::string docsBaseUri(const char *Argv0) {
   std::string Base = GRPCLEAK_DOCS_URL;
   if (std::optional<std::string> Env =
           llvm::sys::Process::GetEnv("GRPC_LEAK_TIDY_DOCS_URL"))
@@ -167,20 +171,27 @@ static std::string docsBaseUri() {
       Base += '/';
     return Base;
   }
-  llvm::SmallString<256> Docs(StringRef(GRPCLEAK_SOURCE_DIR));
-  llvm::sys::path::append(Docs, "docs", "checks");
-  if (StringRef(GRPCLEAK_SOURCE_DIR).empty() ||
-      !llvm::sys::fs::is_directory(Docs))
-    return "";
-  return grpcleak::fileUri(GRPCLEAK_SOURCE_DIR) + "/";
+  auto HasDocs = [](StringRef Root) {
+    llvm::SmallString<256> Docs(Root);
+    llvm::sys::path::append(Docs, "docs", "checks");
+    return !Root.empty() && llvm::sys::fs::is_directory(Docs);
+  };
+  std::string Prefix = grpcleak::ourPrefix(Argv0);
+  llvm::SmallString<256> Installed(Prefix);
+  llvm::sys::path::append(Installed, GRPCLEAK_INSTALL_DOCDIR);
+  if (!Prefix.empty() && HasDocs(Installed))
+    return grpcleak::fileUri(Installed) + "/";
+  if (HasDocs(GRPCLEAK_SOURCE_DIR))
+    return grpcleak::fileUri(GRPCLEAK_SOURCE_DIR) + "/";
+  return "";
 }
 
 /// Writes the SARIF log of a run that returned \p ExitCode and exported its
 /// fixes to \p FixesPath. \p FixesWritten is false when the run left that
 /// file alone (clang-tidy writes nothing when it finds nothing): it holds no
 /// diagnostics of this run then. Returns false, having said why, on failure.
-static bool exportSarif(const SarifRequest &Request, StringRef FixesPath,
-                        bool FixesWritten, int ExitCode) {
+static bool exportSarif(const char *Argv0, const SarifRequest &Request,
+                        StringRef FixesPath, bool FixesWritten, int ExitCode) {
   std::vector<clang::tooling::Diagnostic> Diags;
   if (FixesWritten) {
     auto Read = grpcleak::readExportedDiagnostics(FixesPath);
@@ -195,7 +206,7 @@ static bool exportSarif(const SarifRequest &Request, StringRef FixesPath,
   grpcleak::SarifToolInfo Tool;
   Tool.Name = "grpc-leak-tidy";
   Tool.Version = GRPCLEAK_VERSION;
-  Tool.DocsBaseUri = docsBaseUri();
+  Tool.DocsBaseUri = docsBaseUri(Argv0);
   if (!Tool.DocsBaseUri.empty())
     Tool.InformationUri = Tool.DocsBaseUri + "README.md";
   Tool.KnownChecks = grpcLeakCheckNames();
@@ -267,7 +278,7 @@ int main(int Argc, char **Argv) {
                      FixesBefore->getSize() == After.getSize();
     FixesWritten = !Missing && !Untouched;
   }
-  if (!exportSarif(Request, FixesPath, FixesWritten, ExitCode))
+  if (!exportSarif(Argv[0], Request, FixesPath, FixesWritten, ExitCode))
     return ExitCode != 0 ? ExitCode : 1;
   return ExitCode;
 }
