@@ -220,6 +220,50 @@ static bool exportSarif(const char *Argv0, const SarifRequest &Request,
   return true;
 }
 
+/// Whether a .clang-tidy file is in \p Path's directory or above it.
+static bool configFileAbove(StringRef Path) {
+  llvm::SmallString<256> Dir(Path);
+  if (llvm::sys::fs::make_absolute(Dir))
+    return false;
+  if (!llvm::sys::fs::is_directory(Dir))
+    Dir = llvm::sys::path::parent_path(Dir);
+  for (; !Dir.empty(); Dir = llvm::sys::path::parent_path(Dir)) {
+    llvm::SmallString<256> Config(Dir);
+    llvm::sys::path::append(Config, ".clang-tidy");
+    if (llvm::sys::fs::exists(Config))
+      return true;
+    if (Dir == llvm::sys::path::parent_path(Dir))
+      break;
+  }
+  return false;
+}
+
+/// With no configuration at all (no --checks, --config or --config-file, and
+/// no .clang-tidy above the working directory or any path given), clang-tidy's
+/// own default list enables nothing in this binary (its static analyzer checks
+/// are not built in), and it stops with "no checks enabled". Add ours to the
+/// defaults then, as grpc-leak-clangd does; any configuration wins.
+static void addDefaultChecks(std::vector<char *> &Args) {
+  static char DefaultChecks[] = "--checks=grpc-leak-*";
+  std::vector<StringRef> Paths = {"."};
+  for (size_t I = 1; I < Args.size(); ++I) {
+    StringRef Arg = Args[I];
+    if (Arg == "--")
+      break;
+    StringRef Name = Arg.ltrim('-');
+    if (Name.size() < Arg.size()) {
+      if (Name.starts_with("checks") || Name.starts_with("config"))
+        return;
+      continue;
+    }
+    if (llvm::sys::fs::exists(Arg))
+      Paths.push_back(Arg);
+  }
+  if (llvm::any_of(Paths, configFileAbove))
+    return;
+  Args.insert(Args.begin() + 1, DefaultChecks);
+}
+
 int main(int Argc, char **Argv) {
   (void)clang::tidy::GrpcLeakModuleAnchorSource;
   std::vector<char *> Args(Argv, Argv + Argc);
@@ -254,6 +298,7 @@ int main(int Argc, char **Argv) {
     }
   }
 
+  addDefaultChecks(Args);
   std::string Storage;
   Args =
       grpcleak::withResourceDir(static_cast<int>(Args.size()), Args.data(),
