@@ -1,0 +1,33 @@
+#!/bin/bash
+# One grpc-leak-tidy run of the Bazel aspect (grpc_leak_tidy.bzl) over one
+# source file, with the target's compile flags.
+#
+#   run_grpc_leak_tidy.sh TIDY REPORT FAIL CHECKS CONFIG SOURCE -- FLAGS...
+#
+# Writes clang-tidy's output to REPORT. Exits 1, printing the report, when
+# the source does not compile, or when FAIL is 1 and there are findings.
+set -u
+tidy=$1 report=$2 fail=$3 checks=$4 config=$5 source=$6
+shift 6
+[ "${1:-}" = "--" ] && shift
+
+args=(--quiet)
+[ -n "$checks" ] && args+=("--checks=$checks")
+[ -n "$config" ] && args+=("--config-file=$config")
+
+# Paths in the report relative to the execution root (the workspace), not
+# to this action's sandbox, so that the report is the same in every run.
+"$tidy" "${args[@]}" "$source" -- "$@" 2>&1 |
+  awk -v p="$PWD/" '{ while ((i = index($0, p)) > 0) $0 = substr($0, 1, i - 1) substr($0, i + length(p)); print }' > "$report"
+code=${PIPESTATUS[0]}
+if [ "$code" -ne 0 ]; then
+  echo "grpc-leak-tidy: $source could not be analysed (exit $code):" >&2
+  cat "$report" >&2
+  exit 1
+fi
+if [ "$fail" = "1" ] && grep -q ': warning: .* \[[^]]*\]$' "$report"; then
+  cat "$report" >&2
+  echo "grpc-leak-tidy: findings in $source (report: $report)" >&2
+  exit 1
+fi
+exit 0

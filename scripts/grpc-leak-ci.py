@@ -1,0 +1,461 @@
+#!/usr/bin/env python3
+"""Run grpc-leak-tidy over a compile database in parallel, for CI.
+
+    grpc-leak-ci.py -p build --sarif grpc-leak.sarif           # every file, one SARIF log
+    grpc-leak-ci.py -p build --shard 2/4 --sarif shard-2.sarif  # this runner's quarter
+    grpc-leak-ci.py -p build --diff-base origin/main            # findings the branch touches
+    git diff -U0 main | grpc-leak-ci.py -p build --diff -       # the same, from a patch
+    grpc-leak-ci.py -p build src/a.cc src/b.cc                  # these files (pre-commit)
+
+Each translation unit is analysed by its own grpc-leak-tidy process (-j at a
+time), each writing its own SARIF log (--export-sarif); the logs are merged
+into one run (scripts/merge-sarif.py), with a finding in a header that
+several translation units include reported once. The findings are printed in
+clang-tidy's format (warning, then its notes), from that merged log.
+
+Diff mode (--diff, --diff-base, --diff-staged) analyses the files the diff
+changes and keeps a finding if the diff touches any of its locations: the
+warning's line or one of its notes' lines, where a line is touched when it
+was added or changed, or when lines were deleted right next to it. The notes
+matter for these checks: the usual way to introduce a leak is to delete a
+release or a deadline, and the warning then stays on an unchanged line (the
+call that creates the handle, or starts the stream), while a note points at
+the changed place (the declaration, the return that now leaks).
+
+Exit code: 0 nothing found; 1 findings (0 with --exit-zero); 2 a file could
+not be analysed (compiler errors, a crash, a timeout), or a usage error.
+The SARIF log is written in every case. Python 3 standard library only.
+"""
+
+import argparse
+import concurrent.futures
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_EXTENSIONS = {".c", ".cc", ".cpp", ".cxx", ".c++", ".C", ".m", ".mm", ".cu"}
+HEADER_EXTENSIONS = {".h", ".hh", ".hpp", ".hxx", ".h++", ".H", ".inc", ".ipp", ".tcc", ".inl"}
+
+
+def _load(name, filename):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, filename))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+shard_compdb = _load("shard_compdb", "shard-compdb.py")
+merge_sarif = _load("merge_sarif", "merge-sarif.py")
+
+
+def log(args, message):
+    if not args.quiet:
+        print("grpc-leak-ci: " + message, file=sys.stderr, flush=True)
+
+
+# --- diffs -------------------------------------------------------------------
+
+def _diff_path(raw, strip):
+    """The file name of a '+++ ' line, less `strip` leading components."""
+    name = raw.split("\t")[0].rstrip("\r\n")
+    if name.startswith('"') and name.endswith('"'):
+        name = name[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
+        name = name.encode("latin-1").decode("utf-8", "replace")
+    if name == "/dev/null":
+        return None
+    parts = name.split("/")
+    if strip:
+        parts = parts[strip:]
+    return "/".join(parts) if parts else None
+
+
+def parse_diff(text, strip=1):
+    """{path: set of touched line numbers in the new file} for a unified diff.
+
+    A line is touched when it was added or changed, or when lines were deleted
+    right before or after it (a deletion not replaced by new lines touches
+    the line before it and the line after it)."""
+    touched = {}
+    current = None
+    old_left = new_left = 0
+    new_line = 0
+    pending_deletion = False
+
+    def flush_deletion():
+        nonlocal pending_deletion
+        if pending_deletion and current is not None:
+            for line in (new_line - 1, new_line):
+                if line >= 1:
+                    current.add(line)
+        pending_deletion = False
+
+    hunk_re = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+    for line in text.splitlines():
+        if old_left > 0 or new_left > 0:
+            tag = line[:1]
+            if tag == "\\":
+                continue
+            if tag == "-":
+                pending_deletion = True
+                old_left -= 1
+            elif tag == "+":
+                pending_deletion = False
+                if current is not None:
+                    current.add(new_line)
+                new_line += 1
+                new_left -= 1
+            else:  # context (' ', or an empty line some tools write for it)
+                flush_deletion()
+                new_line += 1
+                old_left -= 1
+                new_left -= 1
+            if old_left <= 0 and new_left <= 0:
+                flush_deletion()
+            continue
+        if line.startswith("+++ "):
+            name = _diff_path(line[4:], strip)
+            current = touched.setdefault(name, set()) if name else None
+            continue
+        match = hunk_re.match(line)
+        if match:
+            old_left = int(match.group(2)) if match.group(2) is not None else 1
+            new_count = int(match.group(4)) if match.group(4) is not None else 1
+            new_left = new_count
+            start = int(match.group(3))
+            # An empty range starts at the line before it.
+            new_line = start if new_count > 0 else start + 1
+            pending_deletion = False
+            if old_left <= 0 and new_left <= 0:
+                flush_deletion()
+    return touched
+
+
+def git(args_list, cwd=None):
+    return subprocess.run(["git"] + args_list, cwd=cwd, check=True, text=True,
+                          stdout=subprocess.PIPE).stdout
+
+
+def read_diff(args):
+    """(touched lines by absolute path, root) for the diff options, or None."""
+    if args.diff is None and args.diff_base is None and not args.diff_staged:
+        return None
+    if args.diff is not None:
+        if args.diff == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.diff, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        root = args.diff_root or os.getcwd()
+        strip = args.strip
+    else:
+        root = git(["rev-parse", "--show-toplevel"]).strip()
+        command = ["diff", "-U0", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/"]
+        if args.diff_staged:
+            command.append("--cached")
+        if args.diff_base is not None:
+            # What the branch changed since it left the base (the working
+            # tree, or the index with --diff-staged, against the merge base).
+            base = git(["merge-base", args.diff_base, "HEAD"], cwd=root).strip()
+            command.append(base)
+        text = git(command, cwd=root)
+        strip = 1
+    touched = {}
+    for name, lines in parse_diff(text, strip).items():
+        path = os.path.realpath(os.path.join(root, name))
+        touched.setdefault(path, set()).update(lines)
+    return touched
+
+
+# --- running -----------------------------------------------------------------
+
+def find_tidy(args):
+    for candidate in (args.tidy, os.environ.get("GRPC_LEAK_TIDY"), "grpc-leak-tidy"):
+        if not candidate:
+            continue
+        found = shutil.which(candidate)
+        if found:
+            return found
+        if args.tidy or os.environ.get("GRPC_LEAK_TIDY"):
+            break
+    return None
+
+
+def analyse(args, tidy, build, path, log_path):
+    """Runs grpc-leak-tidy on one file. Returns (path, exit code, output,
+    seconds); exit code None means it timed out."""
+    command = [tidy, "-p", build, "--quiet", "--export-sarif=" + log_path]
+    if args.checks:
+        command.append("--checks=" + args.checks)
+    command += args.tidy_arg
+    command.append(path)
+    start = time.monotonic()
+    try:
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, timeout=args.timeout)
+        code, output = done.returncode, done.stdout
+    except subprocess.TimeoutExpired as err:
+        code, output = None, err.stdout or b""
+    return path, code, output.decode("utf-8", "replace"), time.monotonic() - start
+
+
+def uri_path(uri):
+    parsed = urllib.parse.urlparse(uri or "")
+    if parsed.scheme != "file":
+        return None
+    return os.path.realpath(urllib.parse.unquote(parsed.path))
+
+
+def locations_of(result):
+    for location in result.get("locations", []) + result.get("relatedLocations", []):
+        physical = location.get("physicalLocation", {})
+        path = uri_path(physical.get("artifactLocation", {}).get("uri"))
+        line = physical.get("region", {}).get("startLine")
+        if path and line:
+            yield path, line
+
+
+def touches(result, touched):
+    return any(line in touched.get(path, ()) for path, line in locations_of(result))
+
+
+def is_compiler_error(result):
+    return result.get("level") == "error" and str(result.get("ruleId", "")).startswith("clang-diagnostic-")
+
+
+def display_path(path):
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def format_location(location):
+    physical = location.get("physicalLocation", {})
+    path = uri_path(physical.get("artifactLocation", {}).get("uri"))
+    path = display_path(path) if path else physical.get("artifactLocation", {}).get("uri", "?")
+    region = physical.get("region", {})
+    if "startLine" in region:
+        return "%s:%d:%d" % (path, region["startLine"], region.get("startColumn", 1))
+    return path
+
+
+def print_result(result):
+    print("%s: %s: %s [%s]" % (format_location(result["locations"][0]) if result.get("locations") else "?",
+                               result.get("level", "warning"),
+                               result.get("message", {}).get("text", ""),
+                               result.get("ruleId", "")))
+    for related in result.get("relatedLocations", []):
+        print("%s: note: %s" % (format_location(related), related.get("message", {}).get("text", "")))
+
+
+def github_escape(text, property_value=False):
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def print_annotation(result):
+    """A GitHub Actions workflow command that annotates the line in the
+    pull request's diff."""
+    if not result.get("locations"):
+        return
+    physical = result["locations"][0].get("physicalLocation", {})
+    path = uri_path(physical.get("artifactLocation", {}).get("uri"))
+    if not path:
+        return
+    region = physical.get("region", {})
+    level = "error" if result.get("level") == "error" else "warning"
+    message = result.get("message", {}).get("text", "")
+    for related in result.get("relatedLocations", []):
+        message += "\n%s: note: %s" % (format_location(related), related.get("message", {}).get("text", ""))
+    print("::%s file=%s,line=%s,col=%s,title=%s::%s" % (
+        level, github_escape(display_path(path), True), region.get("startLine", 1),
+        region.get("startColumn", 1), github_escape(result.get("ruleId", "grpc-leak-tidy"), True),
+        github_escape(message)))
+
+
+# --- main --------------------------------------------------------------------
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="Run grpc-leak-tidy over a compile database in parallel; one merged SARIF log.",
+        epilog="Exit code: 0 nothing found, 1 findings (0 with --exit-zero), "
+               "2 a file could not be analysed or a usage error.")
+    parser.add_argument("files", nargs="*",
+                        help="analyse these files (default: every file of the compile database)")
+    parser.add_argument("-p", dest="build", default="build",
+                        help="build directory with compile_commands.json (default: build)")
+    parser.add_argument("--tidy", help="grpc-leak-tidy to run (default: $GRPC_LEAK_TIDY, else grpc-leak-tidy on PATH)")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                        help="files analysed at once (default: the number of CPUs)")
+    parser.add_argument("--checks", default="-*,grpc-leak-*",
+                        help="clang-tidy's -checks (default: '-*,grpc-leak-*'; empty: from .clang-tidy)")
+    parser.add_argument("--tidy-arg", action="append", default=[], metavar="ARG",
+                        help="pass ARG to grpc-leak-tidy (repeatable), e.g. --tidy-arg=--config-file=ci.clang-tidy")
+    parser.add_argument("--include", metavar="REGEX", help="only database files whose path matches")
+    parser.add_argument("--exclude", metavar="REGEX", help="leave out database files whose path matches")
+    parser.add_argument("--shard", metavar="K/N", help="analyse only shard K of N (see shard-compdb.py)")
+    parser.add_argument("--balance", choices=["size", "count"], default="size", help="how shards are balanced")
+    parser.add_argument("--only-in-db", action="store_true",
+                        help="skip given or changed files that the compile database does not list")
+    parser.add_argument("--sarif", metavar="FILE", help="write the merged SARIF log here")
+    parser.add_argument("--relative-to", metavar="DIR",
+                        help="in the SARIF log, the URIs of files under DIR relative to it (say, the checkout)")
+    parser.add_argument("--keep-logs", metavar="DIR", help="keep each file's own SARIF log in DIR")
+    parser.add_argument("--timeout", type=float, help="seconds one file may take")
+    parser.add_argument("--diff", metavar="PATCH", help="diff mode: a unified diff, '-' for stdin")
+    parser.add_argument("--diff-base", metavar="REV",
+                        help="diff mode: what changed since the merge base of REV and HEAD (git)")
+    parser.add_argument("--diff-staged", action="store_true",
+                        help="diff mode: the staged changes (git diff --cached), with --diff-base against it")
+    parser.add_argument("--diff-root", help="directory the --diff paths are relative to (default: .)")
+    parser.add_argument("--strip", type=int, default=1, help="leading path components to strip from --diff paths (default: 1, as -p1)")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 when there are findings")
+    parser.add_argument("--github-annotations", action="store_true",
+                        help="also print each finding as a GitHub Actions annotation")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    return parser.parse_args(argv)
+
+
+def choose_files(args, entries, touched):
+    in_db = {}
+    if entries is not None:
+        for name in shard_compdb.select_files(entries, args.include, args.exclude):
+            in_db[os.path.realpath(name)] = name
+    if args.files:
+        chosen = [os.path.abspath(f) for f in args.files]
+    elif touched is not None:
+        chosen = sorted(p for p in touched
+                        if os.path.splitext(p)[1] in SOURCE_EXTENSIONS | HEADER_EXTENSIONS
+                        and os.path.isfile(p))
+    else:
+        chosen = list(in_db.values())
+    if args.files or touched is not None:
+        if args.only_in_db:
+            chosen = [f for f in chosen if os.path.realpath(f) in in_db]
+        if touched is not None and args.files:
+            chosen = [f for f in chosen if os.path.realpath(f) in touched]
+        include_re = re.compile(args.include) if args.include else None
+        exclude_re = re.compile(args.exclude) if args.exclude else None
+        chosen = [f for f in chosen if (not include_re or include_re.search(f))
+                  and not (exclude_re and exclude_re.search(f))]
+    if args.shard:
+        k, n = shard_compdb.parse_shard(args.shard)
+        chosen = shard_compdb.split(chosen, n, args.balance)[k - 1]
+    return chosen
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    tidy = find_tidy(args)
+    if not tidy:
+        print("grpc-leak-ci: error: grpc-leak-tidy not found: pass --tidy, set GRPC_LEAK_TIDY, or put it on PATH",
+              file=sys.stderr)
+        return 2
+    database = os.path.join(args.build, "compile_commands.json")
+    entries = None
+    try:
+        if os.path.isfile(database):
+            entries = shard_compdb.load_compdb(args.build)
+        elif not args.files and not (args.diff or args.diff_base or args.diff_staged):
+            raise ValueError("%s not found: configure the project with CMAKE_EXPORT_COMPILE_COMMANDS=ON" % database)
+        if args.shard:
+            shard_compdb.parse_shard(args.shard)
+        touched = read_diff(args)
+        files = choose_files(args, entries, touched)
+    except (OSError, ValueError, re.error, subprocess.CalledProcessError) as err:
+        print("grpc-leak-ci: error: %s" % err, file=sys.stderr)
+        return 2
+
+    log_dir = args.keep_logs or tempfile.mkdtemp(prefix="grpc-leak-ci-")
+    os.makedirs(log_dir, exist_ok=True)
+    merger = merge_sarif.Merger()
+    failed = []
+    start = time.monotonic()
+    log(args, "analysing %d file%s with %d job%s (%s)" % (
+        len(files), "" if len(files) == 1 else "s", args.jobs, "" if args.jobs == 1 else "s", tidy))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            futures = {}
+            for index, path in enumerate(files):
+                log_path = os.path.join(log_dir, "%05d-%s.sarif" % (index, os.path.basename(path)))
+                futures[pool.submit(analyse, args, tidy, args.build, path, log_path)] = (index, log_path)
+            results = {}
+            for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                index, log_path = futures[future]
+                path, code, output, seconds = future.result()
+                results[index] = (path, code, output, log_path)
+                state = "ok" if code == 0 else ("timed out" if code is None else "exit %d" % code)
+                log(args, "[%d/%d] %s (%.1fs, %s)" % (count, len(files), display_path(path), seconds, state))
+        for index in sorted(results):
+            path, code, output, log_path = results[index]
+            uri = "file://" + urllib.parse.quote(os.path.abspath(path))
+            if code is None:
+                merger.add_failure("%s: timed out after %ss" % (path, args.timeout), uri)
+            else:
+                try:
+                    merger.add_log(merge_sarif.read_log(log_path), source=path)
+                except ValueError as err:
+                    merger.add_failure("%s: grpc-leak-tidy exited with %s and wrote no SARIF log: %s"
+                                       % (path, code, err), uri)
+            if code != 0:
+                failed.append((path, code, output))
+    finally:
+        if not args.keep_logs:
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+    merged = merger.log()
+    run = merged["runs"][0]
+    if touched is not None:
+        run["results"] = [r for r in run["results"] if is_compiler_error(r) or touches(r, touched)]
+    findings = [r for r in run["results"] if not is_compiler_error(r)]
+    for result in findings:
+        print_result(result)
+        if args.github_annotations:
+            print_annotation(result)
+    sys.stdout.flush()
+    for path, code, output in failed:
+        what = "timed out" if code is None else "exited with %d" % code
+        print("grpc-leak-ci: error: grpc-leak-tidy %s on %s:" % (what, display_path(path)), file=sys.stderr)
+        sys.stderr.write(output if output.endswith("\n") or not output else output + "\n")
+        if args.github_annotations:
+            print("::error file=%s::grpc-leak-tidy %s on this file (compiler errors?); see the log"
+                  % (github_escape(display_path(path), True), what))
+    if args.sarif:
+        if args.relative_to:
+            merge_sarif.relativize(merged, args.relative_to)
+        merge_sarif.write_log(merged, args.sarif)
+
+    by_rule = {}
+    for result in findings:
+        by_rule[result.get("ruleId")] = by_rule.get(result.get("ruleId"), 0) + 1
+    summary = "%d file%s, %d finding%s" % (len(files), "" if len(files) == 1 else "s",
+                                          len(findings), "" if len(findings) == 1 else "s")
+    if by_rule:
+        summary += " (%s)" % ", ".join("%s: %d" % item for item in sorted(by_rule.items()))
+    if touched is not None:
+        summary += " on changed lines"
+    if failed:
+        summary += ", %d file%s not analysed" % (len(failed), "" if len(failed) == 1 else "s")
+    if args.sarif:
+        summary += "; SARIF: %s" % args.sarif
+    sys.stdout.flush()
+    print("grpc-leak-ci: %s [%.1fs]" % (summary, time.monotonic() - start), file=sys.stderr)
+    if failed:
+        return 2
+    if findings and not args.exit_zero:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+/* CI recipes' input: a C translation unit whose channel leaks. */
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+
+void ProbeOnce(const char *target) {
+  grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+  grpc_channel *channel = grpc_channel_create(target, creds, NULL);
+  grpc_channel_credentials_release(creds);
+  (void)channel;
+}
