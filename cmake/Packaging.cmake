@@ -6,6 +6,7 @@
 #   <libdir>/grpc-leak-tidy/grpc-leak-tidy-plugin.so
 #   <libdir>/cmake/GrpcLeakTidy/GrpcLeakTidyConfig*.cmake
 #   share/doc/grpc-leak-tidy/{README.md, docs..., examples/}
+#   share/grpc-leak-tidy/ci/ (the CI scripts of docs/ci.md), .../bazel/
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -32,6 +33,12 @@ install(DIRECTORY examples/incident examples/fixed examples/backend examples/pro
   DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples" COMPONENT tools)
 install(FILES examples/CMakeLists.txt examples/README.md examples/.clang-tidy
   DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples" COMPONENT tools)
+
+# The CI recipes' scripts (docs/ci.md) and the Bazel aspect.
+install(PROGRAMS scripts/grpc-leak-ci.py scripts/merge-sarif.py scripts/shard-compdb.py
+                 scripts/grpc-leak-tidy-sarif
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/grpc-leak-tidy/ci" COMPONENT tools)
+install(DIRECTORY bazel/ DESTINATION "${CMAKE_INSTALL_DATADIR}/grpc-leak-tidy/bazel" COMPONENT tools)
 
 # find_package(GrpcLeakTidy CONFIG) gives the paths of the three forms and
 # imported targets for them; see cmake/GrpcLeakTidyConfig.cmake.in.

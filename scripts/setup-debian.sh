@@ -3,7 +3,8 @@
 # bookworm (with the LLVM 22 packages available from the configured apt
 # sources): Clang/LLVM 22 with clang-tidy and clangd libraries, lit and
 # FileCheck, gRPC 1.51 with protoc and grpc_cpp_plugin, gRPC's .proto files,
-# GoogleTest, Ninja and CMake, and dpkg-dev (the .deb's library dependencies).
+# GoogleTest, Ninja and CMake, dpkg-dev (the .deb's library dependencies),
+# and pre-commit and Bazel (the CI recipes' tests).
 set -euo pipefail
 
 SUDO=""
@@ -15,7 +16,7 @@ packages=(
   clang-22 clang-tidy-22 clangd-22 libclang-22-dev llvm-22-dev llvm-22-tools
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libgtest-dev cmake ninja-build python3
-  dpkg-dev
+  dpkg-dev pre-commit bazel-bootstrap
   gnuplot-nox iproute2 procps
 )
 

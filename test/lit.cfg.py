@@ -60,3 +60,10 @@ sarif_multitool = os.path.join(config.grpcleak_obj_root, "sarif-tools",
 if os.path.exists(sarif_multitool) and shutil.which("node"):
     config.available_features.add("sarif-multitool")
     config.substitutions.append(("%sarif_multitool", sarif_multitool))
+
+# CI recipe tests: ci-pre-commit.test needs pre-commit, ci-bazel.test needs
+# Bazel (Debian: bazel-bootstrap).
+if shutil.which("pre-commit"):
+    config.available_features.add("pre-commit")
+if shutil.which("bazel"):
+    config.available_features.add("bazel")
