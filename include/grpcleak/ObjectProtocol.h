@@ -4,20 +4,28 @@
 // destructors do not end their work safely: a started Server must be shut
 // down (~Server() otherwise shuts it down with no deadline), a queue that is
 // polled must be shut down and then drained before it is destroyed. This
-// file names the objects and the calls on them, and answers the two
-// questions the checks ask about an object held in a variable or a member:
-// is a call of a given kind made on it (anywhere in a function, or in any
-// method of its class), and on which paths.
+// file names the objects and the calls on them, and answers the questions
+// the checks ask about an object held in a variable or a member: who holds
+// it, is a call of a given kind made on it (anywhere in a function, or in
+// any method of its class), and on which paths it is not.
+//
+// Precision first, as everywhere: an object handed to code we cannot judge
+// (returned, stored elsewhere, passed to a function, captured by a lambda),
+// or a class with a method defined in another TU, is assumed to be dealt
+// with. Exception paths are not judged.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef GRPCLEAK_OBJECT_PROTOCOL_H
 #define GRPCLEAK_OBJECT_PROTOCOL_H
 
+#include "grpcleak/FunctionFlow.h"
+
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include <optional>
 
 namespace grpcleak {
 
@@ -46,6 +54,115 @@ bool isBuildAndStart(const clang::CallExpr &Call);
 bool anyMethodStatement(const clang::CXXRecordDecl &Class,
                         llvm::function_ref<bool(const clang::Stmt &)> Pred,
                         bool &Unseen);
+
+/// For a member \p Member: true if \p Pred holds for some statement of some
+/// method of its class (anyMethodStatement), or might (a user-written method
+/// has no body in this TU, or \p Member is not in a C++ class).
+bool anyMethodMay(const clang::FieldDecl &Member,
+                  llvm::function_ref<bool(const clang::Stmt &)> Pred);
+
+//===--- grpc::Server: started, then shut down ----------------------------===//
+
+/// The variable or field that holds the server \p Start (a BuildAndStart()
+/// call) returns: `auto s = b.BuildAndStart();`, `s = b.BuildAndStart();`,
+/// `server_ = b.BuildAndStart();`, looking through casts, temporaries and
+/// constructors. Null when the server is returned, passed to a call, or
+/// stored anywhere else (the new owner's concern), and when the holder is
+/// not a grpc::Server or a smart pointer to one.
+const clang::ValueDecl *startedServerHolder(const clang::CallExpr &Start,
+                                            clang::ASTContext &Ctx);
+
+/// True if \p S ends the life of the server held by \p Server safely, or
+/// hands it to someone who will: Shutdown(), Wait() (which returns only
+/// after a shutdown), release(), a move, a store, a return, a call that
+/// receives it, a lambda that captures it. A throw also counts: exception
+/// paths are not judged. Using the server (`s->X()`, `*s`, `s == nullptr`,
+/// `s = ...`) does not. Known gap: `return s;` of a smart pointer (an
+/// implicit move, behind the move constructor) is not seen as a return;
+/// `return std::move(s);` is.
+bool releasesServer(const clang::Stmt &S, const clang::ValueDecl &Server);
+
+/// If \p Cond tests \p Server for start-up failure (`!server`,
+/// `server == nullptr`, `server != nullptr`, `server`, also as a side of
+/// `||`, which then makes the whole condition a failure test): true when the
+/// true branch is the failure branch, false when the false branch is
+/// (`if (server)`). std::nullopt when \p Cond does not test the server (or
+/// is null).
+std::optional<bool> serverFailureBranchIsTrue(const clang::Expr *Cond,
+                                              const clang::VarDecl &Server);
+
+/// For a server member \p Server: true if some method of its class releases
+/// it (releasesServer), or the class may (a user-written method has no body
+/// in this TU, or \p Server is not a member of a C++ class). False means no
+/// method of the class ever shuts the server down.
+bool classMayShutDownServer(const clang::FieldDecl &Server);
+
+/// For a server started by \p Start into the local variable \p Server: the
+/// shortest path from the start to the end of the function on which nothing
+/// releases it (releasesServer). The failure branch of a test of the server
+/// (serverFailureBranchIsTrue) is not followed: start-up error handling is
+/// not a path to judge. The path's ExitReturn is the return it leaves by,
+/// null if it falls off the end of the body. std::nullopt when every path
+/// releases the server, when \p Server is not an automatic local (a static
+/// or global server lives until exit), or when \p Start is not in \p Flow.
+std::optional<FlowPath> findUnshutServerPath(const FunctionFlow &Flow,
+                                             const clang::CallExpr &Start,
+                                             const clang::VarDecl &Server);
+
+/// True if \p Call blocks on gRPC or shuts it down: Server::Shutdown/Wait,
+/// CompletionQueue::Shutdown/Next/AsyncNext, grpc_shutdown and the C-core
+/// shutdown and queue-polling functions, and starting an RPC.
+bool isBlockingGrpcCall(const clang::CallExpr &Call);
+
+/// The first blocking gRPC call (isBlockingGrpcCall) made by the signal
+/// handler \p Handler, or by a function of the TU it calls directly, at most
+/// \p MaxDepth calls down. Breadth first, so each function is looked into at
+/// its smallest depth; functions without a body here, and unanalyzable ones,
+/// are skipped. Null if there is none.
+const clang::CallExpr *blockingCallInSignalHandler(const clang::FunctionDecl &Handler,
+                                                   unsigned MaxDepth);
+
+//===--- grpc::CompletionQueue: polled, shut down, drained ----------------===//
+
+/// The queue \p Call is made on, when the code around it owns that queue: a
+/// local variable or a member held by value or by smart pointer. Null for a
+/// pointer or reference (someone else's queue), a parameter, a static, or
+/// anything that is not a completion queue. \p ServerQueue tells whether it
+/// is a grpc::ServerCompletionQueue.
+const clang::ValueDecl *ownedQueueOf(const clang::CXXMemberCallExpr &Call,
+                                     bool *ServerQueue = nullptr);
+
+/// True if \p S is a call that shuts \p Queue down (`Queue.Shutdown()`), or
+/// that receives the queue as an argument and so may: a function of the
+/// user's, not gRPC's own API nor a generated stub or service (they only
+/// post tags on it).
+bool shutsDownOrHandsOnQueue(const clang::Stmt &S, const clang::ValueDecl &Queue);
+
+/// True if the owner of \p Queue (ownedQueueOf) shuts it down or hands it
+/// on somewhere (shutsDownOrHandsOnQueue), in any order: for a member, some
+/// method of its class (or the class may: a method has no body in this TU);
+/// for a local, the function that declares it, lambdas included. False means
+/// nothing ever shuts the queue down, so a Next() loop on it cannot end.
+bool queueMayBeShutDown(const clang::ValueDecl &Queue);
+
+/// A Server::Shutdown() (of any server) reachable after the queue shutdown
+/// \p QueueShutdown in \p Flow: the server would still post on a queue that
+/// is shut down. Null if there is none.
+const clang::CallExpr *serverShutdownAfter(const FunctionFlow &Flow,
+                                           const clang::CallExpr &QueueShutdown);
+
+/// For a queue \p Queue shut down by \p Shutdown and destroyed at the end of
+/// \p Flow's function (a local, or a member in the destructor): the shortest
+/// path from the shutdown to the end of the function on which it is not
+/// drained. Drained: Next() or AsyncNext() on it, a join() (of a poller
+/// thread that drains it), a call that receives it (a helper may drain it),
+/// a throw. The path's ExitReturn is the return it leaves by, null if it
+/// falls off the end of the body. std::nullopt when every path drains it,
+/// when the queue outlives the function, or when \p Shutdown is not in
+/// \p Flow.
+std::optional<FlowPath> findUndrainedQueuePath(const FunctionFlow &Flow,
+                                               const clang::CallExpr &Shutdown,
+                                               const clang::ValueDecl &Queue);
 
 } // namespace grpcleak
 
