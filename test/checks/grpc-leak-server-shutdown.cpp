@@ -99,6 +99,21 @@ void StartGlobal(demo::Demo::Service *service) {
   auto server = builder.BuildAndStart();
   g_server = std::move(server);
 }
+// Returned by name: `return server;` moves it out to the caller.
+std::unique_ptr<grpc::Server> StartNamed(demo::Demo::Service *service) {
+  grpc::ServerBuilder builder;
+  builder.RegisterService(service);
+  auto server = builder.BuildAndStart();
+  if (!server)
+    return nullptr;
+  return server;
+}
+std::unique_ptr<grpc::ServerInterface> StartAsInterface(demo::Demo::Service *service) {
+  grpc::ServerBuilder builder;
+  builder.RegisterService(service);
+  auto server = builder.BuildAndStart();
+  return server;
+}
 
 // A member shut down by a stop method, and one by the destructor.
 class StoppedHost {
