@@ -8,7 +8,10 @@
 #include "ServerShutdownCheck.h"
 #include "StreamDeadlineCheck.h"
 
+#include "grpcleak/Compat.h"
+
 #include "clang-tidy/ClangTidyModule.h"
+#include GRPCLEAK_CLANG_TIDY_MODULE_REGISTRY_H
 
 namespace clang::tidy {
 namespace grpcleak {

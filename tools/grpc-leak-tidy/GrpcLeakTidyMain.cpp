@@ -9,8 +9,10 @@
 
 #include "DriverSupport.h"
 #include "SarifExport.h"
+#include "grpcleak/Compat.h"
 
 #include "clang-tidy/ClangTidyModule.h"
+#include GRPCLEAK_CLANG_TIDY_MODULE_REGISTRY_H
 #include "clang-tidy/tool/ClangTidyMain.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"

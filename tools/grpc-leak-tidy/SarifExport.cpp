@@ -458,8 +458,11 @@ readExportedDiagnostics(StringRef YamlPath) {
   llvm::yaml::Input YamlIn((*Buffer)->getBuffer());
   YamlIn >> TUD;
   if (YamlIn.error())
-    return llvm::createFileError(YamlPath, YamlIn.error(),
-                                 "not a clang-tidy fixes file");
+    // LLVM 19 has no createFileError(File, EC, Message); this spelling
+    // means the same on 19 and 22.
+    return llvm::createFileError(
+        YamlPath,
+        llvm::createStringError(YamlIn.error(), "not a clang-tidy fixes file"));
   return std::move(TUD.Diagnostics);
 }
 

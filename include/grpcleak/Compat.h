@@ -1,0 +1,37 @@
+//===- Compat.h - What differs between the LLVM/Clang versions we build on -===//
+//
+// grpc-leak-tidy builds from one set of sources against LLVM/Clang 19 and 22
+// (GRPCLEAK_LLVM_VERSION in the top CMakeLists.txt). Every difference in
+// their C++ APIs that our sources meet is handled here, keyed on
+// CLANG_VERSION_MAJOR, so that no other file needs a version #if. Build-level
+// differences (library names, link flags, where lit lives) are in CMake,
+// keyed on LLVM_VERSION_MAJOR.
+//
+// It includes no clang-tidy header: the analysis library (lib/) must not
+// depend on clang-tidy, so clang-tidy headers are named here as macros for a
+// computed #include.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRPCLEAK_COMPAT_H
+#define GRPCLEAK_COMPAT_H
+
+#include "clang/Basic/Version.h"
+
+#if CLANG_VERSION_MAJOR < 19
+#error "grpc-leak-tidy needs LLVM/Clang 19 or newer"
+#endif
+
+/// The header that declares clang::tidy::ClangTidyModuleRegistry: in LLVM 19
+/// ClangTidyModuleRegistry.h; LLVM 22 declares it in ClangTidyModule.h and
+/// deprecates the old header (#warning on inclusion). Built and tested on
+/// 19 and 22 only.
+/// Use as: #include GRPCLEAK_CLANG_TIDY_MODULE_REGISTRY_H
+#if CLANG_VERSION_MAJOR >= 22
+#define GRPCLEAK_CLANG_TIDY_MODULE_REGISTRY_H "clang-tidy/ClangTidyModule.h"
+#else
+#define GRPCLEAK_CLANG_TIDY_MODULE_REGISTRY_H                                  \
+  "clang-tidy/ClangTidyModuleRegistry.h"
+#endif
+
+#endif // GRPCLEAK_COMPAT_H
