@@ -7,9 +7,9 @@
 // differences (library names, link flags, where lit lives) are in CMake,
 // keyed on LLVM_VERSION_MAJOR.
 //
-// It includes no clang-tidy header: the analysis library (lib/) must not
-// depend on clang-tidy, so clang-tidy headers are named here as macros for a
-// computed #include.
+// It includes no clang-tidy or clangd header: the analysis library (lib/)
+// must not depend on clang-tidy, so clang-tidy headers are named here as
+// macros for a computed #include, and clang-tidy types are only declared.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +17,9 @@
 #define GRPCLEAK_COMPAT_H
 
 #include "clang/Basic/Version.h"
+#include "llvm/ADT/FunctionExtras.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
 
 #if CLANG_VERSION_MAJOR < 19
 #error "grpc-leak-tidy needs LLVM/Clang 19 or newer"
@@ -33,5 +36,26 @@
 #define GRPCLEAK_CLANG_TIDY_MODULE_REGISTRY_H                                  \
   "clang-tidy/ClangTidyModuleRegistry.h"
 #endif
+
+namespace clang::tidy {
+struct ClangTidyOptions;
+} // namespace clang::tidy
+
+namespace grpcleak::compat {
+
+/// What clang::clangd::provideDefaultChecks() returns (clangd's
+/// TidyProvider.h, not installed; grpc-leak-clangd wraps the function at link
+/// time, so this must match the library's ABI exactly). LLVM 22 returns an
+/// owning TidyProvider; LLVM 19 returns a TidyProviderRef (a function_ref, to
+/// a captureless lambda), returned in registers rather than through memory.
+#if CLANG_VERSION_MAJOR >= 22
+using ClangdDefaultChecksProvider = llvm::unique_function<void(
+    clang::tidy::ClangTidyOptions &, llvm::StringRef /*File*/) const>;
+#else
+using ClangdDefaultChecksProvider = llvm::function_ref<void(
+    clang::tidy::ClangTidyOptions &, llvm::StringRef /*File*/)>;
+#endif
+
+} // namespace grpcleak::compat
 
 #endif // GRPCLEAK_COMPAT_H

@@ -16,9 +16,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "DriverSupport.h"
+#include "grpcleak/Compat.h"
 
 #include "clang-tidy/ClangTidyOptions.h"
-#include "llvm/ADT/FunctionExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include <optional>
 
@@ -33,11 +33,10 @@ extern volatile int GrpcLeakModuleAnchorSource;
 
 namespace {
 
-// clangd's own type (clangd/TidyProvider.h, not installed): a function that
-// adjusts the clang-tidy options for one file.
-using TidyProvider =
-    llvm::unique_function<void(clang::tidy::ClangTidyOptions &,
-                               llvm::StringRef) const>;
+// What clangd's provideDefaultChecks() returns (its TidyProvider.h is not
+// installed): a function that adjusts the clang-tidy options for one file.
+// Owning in LLVM 22, a function_ref in LLVM 19 (see grpcleak/Compat.h).
+using TidyProvider = grpcleak::compat::ClangdDefaultChecksProvider;
 
 constexpr llvm::StringLiteral OurChecks = "grpc-leak-*";
 
@@ -59,15 +58,19 @@ std::optional<bool> grpcLeakIsFastTidyCheck(llvm::StringRef Check) {
   return realIsFastTidyCheck(Check);
 }
 
+// A captureless lambda with static storage: a TidyProvider can own a copy
+// (LLVM 22) or refer to it (LLVM 19's function_ref) alike.
 TidyProvider grpcLeakProvideDefaultChecks() {
-  return [Defaults = realProvideDefaultChecks()](
-             clang::tidy::ClangTidyOptions &Opts, llvm::StringRef File) {
+  static const auto WithOurChecks = [](clang::tidy::ClangTidyOptions &Opts,
+                                       llvm::StringRef File) {
+    static const TidyProvider Defaults = realProvideDefaultChecks();
     bool Unconfigured = !Opts.Checks || Opts.Checks->empty();
     Defaults(Opts, File);
     if (Unconfigured)
       Opts.Checks = (Opts.Checks ? *Opts.Checks + "," : std::string()) +
                     OurChecks.str();
   };
+  return WithOurChecks;
 }
 
 int main(int Argc, char **Argv) {
