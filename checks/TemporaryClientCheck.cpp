@@ -3,6 +3,7 @@
 #include "TemporaryClientCheck.h"
 #include "grpcleak/ApiModel.h"
 #include "grpcleak/AstUtil.h"
+#include "grpcleak/Compat.h"
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -146,7 +147,8 @@ void TemporaryClientCheck::check(const MatchFinder::MatchResult &Result) {
       diag(Hop->getBeginLoc(), "%0 is constructed here", DiagnosticIDs::Note)
           << Construct->getConstructor()->getParent();
     else if (const auto *Call = llvm::dyn_cast<CallExpr>(Hop))
-      diag(Call->getBeginLoc(), "%0 is called here", DiagnosticIDs::Note)
+      diag(::grpcleak::compat::callBeginLoc(*Call), "%0 is called here",
+           DiagnosticIDs::Note)
           << Call->getDirectCallee();
   }
   if (Found->Kind == ::grpcleak::RepeatKind::Loop) {

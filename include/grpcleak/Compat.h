@@ -16,6 +16,7 @@
 #ifndef GRPCLEAK_COMPAT_H
 #define GRPCLEAK_COMPAT_H
 
+#include "clang/AST/Expr.h"
 #include "clang/Basic/Version.h"
 #include "llvm/ADT/FunctionExtras.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -42,6 +43,17 @@ struct ClangTidyOptions;
 } // namespace clang::tidy
 
 namespace grpcleak::compat {
+
+/// Where \p Call begins, as its own class records it (the AST dump's range).
+/// Called through a CallExpr, getBeginLoc() answers differently for a call to
+/// an overloaded operator(), `probe(x)`: LLVM 19's CallExpr::getBeginLoc()
+/// defers to CXXOperatorCallExpr (the start of `probe`); LLVM 22's, inline
+/// since LLVM 21 (llvm-project PR 141058), does not and gives the callee's
+/// location (the `(`). Stmt::getBeginLoc() dispatches on the node's class,
+/// and so agrees on both.
+inline clang::SourceLocation callBeginLoc(const clang::CallExpr &Call) {
+  return static_cast<const clang::Stmt &>(Call).getBeginLoc();
+}
 
 /// What clang::clangd::provideDefaultChecks() returns (clangd's
 /// TidyProvider.h, not installed; grpc-leak-clangd wraps the function at link
