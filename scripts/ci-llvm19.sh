@@ -20,6 +20,7 @@ packages=(
   clang-19 clang-tidy-19 clangd-19 libclang-19-dev llvm-19-dev llvm-19-tools
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libgtest-dev cmake ninja-build python3
+  dpkg-dev pre-commit bazel-bootstrap
   gnuplot-nox iproute2 procps
 )
 
