@@ -1,4 +1,4 @@
 // CI recipes' input: does not compile.
 #include <grpc/grpc.h>
 
-void Broken() { grpc_channel* channel = grpc_channel_create(; }
+void Broken() { grpc_channel* channel = grpc_channel_create(, nullptr, nullptr); }
