@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds and tests grpc-leak-tidy against LLVM/Clang 19 instead of the default
 # 22, in build-llvm19/: installs what is missing of the LLVM 19 packages and
-# of the rest scripts/setup-debian.sh installs (gRPC, GoogleTest, ...; not
-# LLVM 22, which this build does not use), configures with -DGRPCLEAK_LLVM_VERSION=19, builds, runs the `check` target
-# and prints a one-line summary like .ci/run. Exits with check's status.
+# of the rest scripts/setup-debian.sh installs (gRPC, GoogleTest, ...; of
+# LLVM 22 only clang-tidy-22, see below), configures with
+# -DGRPCLEAK_LLVM_VERSION=19, builds, runs the `check` target and prints a
+# one-line summary like .ci/run. Exits with check's status.
 # Usage: scripts/ci-llvm19.sh   (JOBS=N to set the build's parallelism)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,10 +15,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Debian bookworm's LLVM 19 (lit comes with llvm-19-tools, as
-# /usr/lib/llvm-19/build/utils/lit/lit.py), then scripts/setup-debian.sh's
-# list without its LLVM 22 packages.
+# /usr/lib/llvm-19/build/utils/lit/lit.py), clang-tidy-22 for run-clang-tidy-22
+# (the CI recipes' tests run it, as docs/ci/github-actions.yml does, with the
+# LLVM 19 grpc-leak-tidy as its clang-tidy), then scripts/setup-debian.sh's
+# list without its other LLVM 22 packages.
 packages=(
   clang-19 clang-tidy-19 clangd-19 libclang-19-dev llvm-19-dev llvm-19-tools
+  clang-tidy-22
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libgtest-dev cmake ninja-build python3
   dpkg-dev pre-commit bazel-bootstrap
