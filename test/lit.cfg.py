@@ -27,8 +27,8 @@ else:
 config.available_features.add("frontend-" + frontend)
 # The LLVM/Clang the build uses (GRPCLEAK_LLVM_VERSION): `llvm-19`, `llvm-22`.
 # Only for what Clang, clang-tidy or clangd themselves print or offer; what
-# our checks report must not depend on it. No test needs it yet: the tests
-# pass the flags whose defaults differ (-header-filter, -fbracket-depth).
+# our checks report must not depend on it. Where a test can, it passes the
+# setting whose default differs instead (-header-filter, -fbracket-depth).
 config.available_features.add("llvm-" + config.llvm_version_major)
 
 runner = os.path.join(config.test_source_root, "tools", "check_grpc_leak.py")
