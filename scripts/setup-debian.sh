@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything grpc-leak-tidy needs to build and test on Debian
-# bookworm (with the LLVM 22 packages available from the configured apt
-# sources): Clang/LLVM 22 with clang-tidy and clangd libraries, lit and
-# FileCheck, gRPC 1.51 with protoc and grpc_cpp_plugin, gRPC's .proto files,
-# GoogleTest, Ninja and CMake, dpkg-dev (the .deb's library dependencies),
-# and pre-commit and Bazel (the CI recipes' tests).
+# bookworm: Clang/LLVM (22 by default, or the major version given, e.g. 19)
+# with the clang-tidy and clangd libraries, lit and FileCheck, gRPC 1.51 with
+# protoc and grpc_cpp_plugin, gRPC's .proto files, GoogleTest, Ninja and
+# CMake, dpkg-dev (the .deb's library dependencies), and pre-commit, Bazel and
+# clang-tidy-22's run-clang-tidy-22 (the CI recipes' tests).
+# Usage: scripts/setup-debian.sh [LLVM_MAJOR]
 set -euo pipefail
+llvm="${1:-22}"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -13,7 +15,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 packages=(
-  clang-22 clang-tidy-22 clangd-22 libclang-22-dev llvm-22-dev llvm-22-tools
+  "clang-$llvm" "clang-tidy-$llvm" "clangd-$llvm" "libclang-$llvm-dev" "llvm-$llvm-dev" "llvm-$llvm-tools"
+  clang-tidy-22
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libgtest-dev cmake ninja-build python3
   dpkg-dev pre-commit bazel-bootstrap
