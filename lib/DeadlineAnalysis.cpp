@@ -141,13 +141,9 @@ bool DeadlineAnalysis::memberIsBounded(const FieldDecl &Field,
                                        const FunctionDecl &Caller) {
   if (boundsAnywhere(Caller.getBody(), Field))
     return true;
-  const auto *Record = llvm::dyn_cast<CXXRecordDecl>(Field.getParent());
-  if (!Record)
-    return true;
   // Any method of the class; one defined in another file may set it.
-  bool Unseen = false;
-  auto Bounds = [&](const Stmt &S) { return isBoundingStmt(S, Field); };
-  return anyMethodStatement(*Record, Bounds, Unseen) || Unseen;
+  return anyMethodMay(
+      Field, [&](const Stmt &S) { return isBoundingStmt(S, Field); });
 }
 
 const ValueDecl *DeadlineAnalysis::contextDecl(const RpcStart &Start,

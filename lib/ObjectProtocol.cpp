@@ -302,6 +302,8 @@ const ValueDecl *ownedQueueOf(const CXXMemberCallExpr &Call, bool *ServerQueue) 
   const ValueDecl *Queue = objectOf(Call);
   if (!Queue || !isCompletionQueueHolder(Queue->getType(), ServerQueue))
     return nullptr;
+  if (!llvm::isa<VarDecl, FieldDecl>(Queue))
+    return nullptr; // a structured binding: part of another object
   if (const auto *Var = llvm::dyn_cast<VarDecl>(Queue))
     if (!isAutomaticLocal(Var) || Var->getType()->isReferenceType() ||
         Var->getType()->isPointerType())

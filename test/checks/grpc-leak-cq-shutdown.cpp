@@ -205,3 +205,17 @@ public:
 private:
   grpc::CompletionQueue *cq_ = nullptr;
 };
+
+// A queue reached through a structured binding is part of another object
+// (here the caller's): its owner shuts it down.
+struct QueueAndCount {
+  grpc::CompletionQueue cq;
+  int count = 0;
+};
+void PollBound(QueueAndCount &state) {
+  auto &[cq, count] = state;
+  void *tag;
+  bool ok;
+  while (cq.Next(&tag, &ok))
+    ++count;
+}

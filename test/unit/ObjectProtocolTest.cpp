@@ -555,6 +555,8 @@ void LocalOwned() { auto cq = std::make_unique<grpc::CompletionQueue>(); cq->Shu
 void LocalPointer(grpc::CompletionQueue &q) { grpc::CompletionQueue *cq = &q; cq->Shutdown(); }
 void Parameter(grpc::CompletionQueue &cq) { cq.Shutdown(); }
 void Global() { g_queue.Shutdown(); }
+struct Pair { grpc::CompletionQueue cq; int n; };
+void Binding(Pair &p) { auto &[cq, n] = p; cq.Shutdown(); }
 )cpp");
   ASTContext &Ctx = AST->getASTContext();
   ForgetCaches Forget(Ctx);
@@ -574,7 +576,7 @@ void Global() { g_queue.Shutdown(); }
   EXPECT_EQ(Owned("LocalOwned"), localIn(Ctx, "LocalOwned", "cq"));
   // Someone else's queue.
   for (llvm::StringRef Fn : {"Members::ByPointer", "Members::ByReference",
-                             "LocalPointer", "Parameter", "Global"})
+                             "LocalPointer", "Parameter", "Global", "Binding"})
     EXPECT_EQ(Owned(Fn), nullptr) << Fn.str();
 }
 
