@@ -224,7 +224,7 @@ bool classMayShutDownServer(const FieldDecl &Server) {
 std::optional<FlowPath> findUnshutServerPath(const FunctionFlow &Flow,
                                              const CallExpr &Start,
                                              const VarDecl &Server) {
-  if (!isAutomaticLocal(&Server) || Server.isStaticLocal())
+  if (!isAutomaticLocal(&Server))
     return std::nullopt;
   std::optional<CfgPoint> At = Flow.locate(Start);
   if (!At)
@@ -239,27 +239,25 @@ std::optional<FlowPath> findUnshutServerPath(const FunctionFlow &Flow,
         llvm::dyn_cast_or_null<Expr>(From.getTerminatorCondition()), Server);
     return !FailureIsTrue || SuccIndex != (*FailureIsTrue ? 0u : 1u);
   };
-  std::optional<FlowPath> Path = findPathForward(Flow, *At, Judge, Follow);
-  if (!Path || Path->ViolatedAt)
-    return std::nullopt;
-  return Path;
+  return findPathForward(Flow, *At, Judge, Follow);
 }
 
 bool isBlockingGrpcCall(const CallExpr &Call) {
-  for (llvm::StringRef Name : {"Shutdown", "Wait"})
-    if (isServerCall(Call, Name))
+  struct BlockingCall {
+    llvm::StringRef Class, Method;
+  };
+  static const BlockingCall Blocking[] = {
+#define GRPC_BLOCKING_CALL(Class, Method) {Class, Method},
+#include "grpcleak/GrpcApi.def"
+  };
+  const FunctionDecl *FD = Call.getDirectCallee();
+  for (const BlockingCall &B : Blocking) {
+    if (!B.Class.empty() ? isMethodCall(Call, B.Method, {B.Class})
+                         : FD && FD->getIdentifier() &&
+                               FD->getName() == B.Method &&
+                               isCoreApiFunction(FD))
       return true;
-  for (llvm::StringRef Name : {"Shutdown", "Next", "AsyncNext"})
-    if (isQueueCall(Call, Name))
-      return true;
-  if (const FunctionDecl *FD = Call.getDirectCallee())
-    if (FD->getIdentifier() &&
-        (FD->getName() == "grpc_shutdown" ||
-         FD->getName() == "grpc_server_shutdown_and_notify" ||
-         FD->getName() == "grpc_completion_queue_next" ||
-         FD->getName() == "grpc_completion_queue_pluck") &&
-        isCoreApiFunction(FD))
-      return true;
+  }
   return classifyRpcStart(&Call).has_value();
 }
 
@@ -394,10 +392,7 @@ std::optional<FlowPath> findUndrainedQueuePath(const FunctionFlow &Flow,
       return Verdict::Discharged; // a helper may drain it
     return Verdict::Continue;
   };
-  std::optional<FlowPath> Path = findPathForward(Flow, *At, Judge);
-  if (!Path || Path->ViolatedAt)
-    return std::nullopt;
-  return Path;
+  return findPathForward(Flow, *At, Judge);
 }
 
 } // namespace grpcleak
