@@ -47,8 +47,19 @@ const llvm::StringRef ClientStreams[] = {
 #include "grpcleak/GrpcApi.def"
 };
 
-const llvm::StringRef ClientStreamReactors[] = {
-#define GRPC_CLIENT_STREAM_REACTOR(Name) Name,
+struct ReactorEntry {
+  llvm::StringRef Name;
+  ReactorSide Side;
+  bool Streaming;
+};
+const ReactorEntry Reactors[] = {
+#define GRPC_REACTOR(Name, Side, Streaming)                                    \
+  {Name, ReactorSide::Side, Streaming},
+#include "grpcleak/GrpcApi.def"
+};
+
+const llvm::StringRef Reactions[] = {
+#define GRPC_REACTION(Method) Method,
 #include "grpcleak/GrpcApi.def"
 };
 
@@ -303,18 +314,14 @@ std::optional<RpcStart> classifyRpcStart(const CallExpr *Call) {
     // Callback API: the reactor (or completion callback) is the last parameter.
     for (const ParmVarDecl *Param : MD->parameters()) {
       QualType T = Param->getType();
-      if (!T->isPointerType())
+      const auto *RD =
+          T->isPointerType() ? T->getPointeeType()->getAsCXXRecordDecl() : nullptr;
+      if (!RD)
         continue;
-      if (const ClassTemplateDecl *Reactor = templateOf(T->getPointeeType())) {
-        if (matchesAnyQualifiedName(Reactor, ClientStreamReactors)) {
+      if (std::optional<ReactorBase> Reactor = asReactorBase(*RD))
+        if (Reactor->Side == ReactorSide::Client) {
           Start.Api = RpcApi::Callback;
-          Start.Streaming = true;
-          return Start;
-        }
-      }
-      if (const auto *RD = T->getPointeeType()->getAsCXXRecordDecl())
-        if (hasQualifiedName(RD, "::grpc::ClientUnaryReactor")) {
-          Start.Api = RpcApi::Callback;
+          Start.Streaming = Reactor->Streaming;
           return Start;
         }
     }
@@ -332,6 +339,52 @@ std::optional<RpcStart> classifyRpcStart(const CallExpr *Call) {
       return Start;
     }
   return std::nullopt;
+}
+
+std::optional<ReactorBase> asReactorBase(const CXXRecordDecl &RD) {
+  for (const ReactorEntry &Entry : Reactors) {
+    bool Is = Entry.Streaming ? isInstanceOfTemplate(RD, Entry.Name)
+                              : hasQualifiedName(&RD, Entry.Name);
+    if (Is)
+      return ReactorBase{&RD, Entry.Side, Entry.Streaming};
+  }
+  return std::nullopt;
+}
+
+std::optional<ReactorBase> reactorBaseOf(const CXXRecordDecl &Class) {
+  if (std::optional<ReactorBase> Self = asReactorBase(Class))
+    return Self;
+  std::optional<ReactorBase> Found;
+  derivesFrom(Class, [&](const CXXRecordDecl &Base) {
+    Found = asReactorBase(Base);
+    return Found.has_value();
+  });
+  return Found;
+}
+
+bool isReaction(const CXXMethodDecl &Method) {
+  if (!Method.getIdentifier() || !llvm::is_contained(Reactions, Method.getName()))
+    return false;
+  const CXXRecordDecl *Class = Method.getParent();
+  return Class && reactorBaseOf(*Class).has_value();
+}
+
+bool isCallbackHandler(const FunctionDecl &Fn) {
+  const auto *Method = llvm::dyn_cast<CXXMethodDecl>(&Fn);
+  if (!Method || Method->getNumParams() == 0)
+    return false;
+  QualType First = Method->getParamDecl(0)->getType();
+  const auto *Context = First->isPointerType()
+                            ? First->getPointeeType()->getAsCXXRecordDecl()
+                            : nullptr;
+  if (!Context || !hasQualifiedName(Context, "::grpc::CallbackServerContext"))
+    return false;
+  QualType Ret = Method->getReturnType();
+  const auto *Reactor =
+      Ret->isPointerType() ? Ret->getPointeeType()->getAsCXXRecordDecl() : nullptr;
+  std::optional<ReactorBase> Base =
+      Reactor ? reactorBaseOf(*Reactor) : std::nullopt;
+  return Base && Base->Side == ReactorSide::Server;
 }
 
 bool isInGrpcNamespace(const Decl &D) {

@@ -4,6 +4,7 @@
 #include "grpcleak/ApiModel.h"
 
 #include "clang/AST/DeclCXX.h"
+#include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -103,6 +104,31 @@ bool namesObject(const Expr *E, const ValueDecl *D) {
 
 bool isRefTo(const Expr *E, const VarDecl *Var) {
   return Var && referencedVar(E) == Var;
+}
+
+static bool derivesFrom(const CXXRecordDecl &RD,
+                        llvm::function_ref<bool(const CXXRecordDecl &)> Pred,
+                        unsigned Depth) {
+  if (!RD.hasDefinition() || Depth > 16)
+    return false;
+  for (const CXXBaseSpecifier &Base : RD.getDefinition()->bases()) {
+    const CXXRecordDecl *BaseDecl = Base.getType()->getAsCXXRecordDecl();
+    if (!BaseDecl)
+      continue;
+    if (Pred(*BaseDecl) || derivesFrom(*BaseDecl, Pred, Depth + 1))
+      return true;
+  }
+  return false;
+}
+
+bool derivesFrom(const CXXRecordDecl &RD,
+                 llvm::function_ref<bool(const CXXRecordDecl &)> Pred) {
+  return derivesFrom(RD, Pred, 0);
+}
+
+bool isInstanceOfTemplate(const CXXRecordDecl &RD, llvm::StringRef Qualified) {
+  const auto *Spec = llvm::dyn_cast<ClassTemplateSpecializationDecl>(&RD);
+  return Spec && hasQualifiedName(Spec->getSpecializedTemplate(), Qualified);
 }
 
 bool isAutomaticLocal(const VarDecl *Var) {

@@ -478,32 +478,6 @@ ValueFate RepetitionAnalysis::paramFate(const FunctionDecl &Callee,
 
 namespace {
 
-bool derivesFrom(const CXXRecordDecl &RD,
-                 llvm::function_ref<bool(const CXXRecordDecl &)> Pred,
-                 unsigned Depth = 0) {
-  if (!RD.hasDefinition() || Depth > 16)
-    return false;
-  for (const CXXBaseSpecifier &Base : RD.bases()) {
-    const CXXRecordDecl *BaseDecl = Base.getType()->getAsCXXRecordDecl();
-    if (!BaseDecl)
-      continue;
-    if (Pred(*BaseDecl) || derivesFrom(*BaseDecl, Pred, Depth + 1))
-      return true;
-  }
-  return false;
-}
-
-bool isTemplateInstanceOf(const CXXRecordDecl &RD,
-                          llvm::ArrayRef<llvm::StringRef> Names) {
-  const auto *Spec = llvm::dyn_cast<ClassTemplateSpecializationDecl>(&RD);
-  if (!Spec)
-    return false;
-  for (llvm::StringRef Name : Names)
-    if (hasQualifiedName(Spec->getSpecializedTemplate(), Name))
-      return true;
-  return false;
-}
-
 /// True if \p Loop's condition polls a completion queue: the dispatch loop
 /// of an async server, whose body runs once per event (request step).
 bool isCompletionQueueLoop(const Stmt &Loop) {
@@ -532,7 +506,6 @@ bool RepetitionAnalysis::isRequestEntry(const FunctionDecl &Fn) const {
   const auto *Method = llvm::dyn_cast<CXXMethodDecl>(&Fn);
   if (!Method || !Method->getParent())
     return false;
-  const CXXRecordDecl &Class = *Method->getParent();
   // A service method: an override of a method declared by a generated
   // service class (derived from grpc::Service), sync and callback alike.
   auto IsService = [](const CXXRecordDecl &Base) {
@@ -543,25 +516,10 @@ bool RepetitionAnalysis::isRequestEntry(const FunctionDecl &Fn) const {
       if (Overridden->getParent() &&
           derivesFrom(*Overridden->getParent(), IsService))
         return true;
-  (void)Class;
-  if (!Options.TreatReactionsAsHandlers || !Method->getIdentifier())
+  if (!Options.TreatReactionsAsHandlers)
     return false;
   // A reactor reaction runs once per event of one RPC.
-  static const llvm::StringRef Reactions[] = {
-      "OnReadDone", "OnWriteDone", "OnDone", "OnCancel",
-      "OnSendInitialMetadataDone", "OnReadInitialMetadataDone",
-      "OnWritesDoneDone"};
-  static const llvm::StringRef Reactors[] = {
-      "::grpc::ServerBidiReactor",  "::grpc::ServerReadReactor",
-      "::grpc::ServerWriteReactor", "::grpc::ClientBidiReactor",
-      "::grpc::ClientReadReactor",  "::grpc::ClientWriteReactor"};
-  if (!llvm::is_contained(Reactions, Method->getName()))
-    return false;
-  return derivesFrom(Class, [](const CXXRecordDecl &Base) {
-    return isTemplateInstanceOf(Base, Reactors) ||
-           hasQualifiedName(&Base, "::grpc::ServerUnaryReactor") ||
-           hasQualifiedName(&Base, "::grpc::ClientUnaryReactor");
-  });
+  return isReaction(*Method);
 }
 
 std::optional<RepeatedCreation>

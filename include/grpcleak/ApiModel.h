@@ -132,6 +132,33 @@ struct RpcStart {
 /// Unary RPCs are classified too (Streaming = false); callers decide.
 std::optional<RpcStart> classifyRpcStart(const clang::CallExpr *Call);
 
+/// Which side of a call a callback-API reactor serves.
+enum class ReactorSide { Server, Client };
+
+/// A callback-API reactor base class (GRPC_REACTOR): an instance of one of
+/// the streaming reactor templates, or a unary reactor class.
+struct ReactorBase {
+  const clang::CXXRecordDecl *Base = nullptr;
+  ReactorSide Side = ReactorSide::Server;
+  bool Streaming = false;
+};
+
+/// \p RD itself as a reactor base, if it is one.
+std::optional<ReactorBase> asReactorBase(const clang::CXXRecordDecl &RD);
+
+/// The reactor base \p Class is, or derives from (directly or not), if any.
+std::optional<ReactorBase> reactorBaseOf(const clang::CXXRecordDecl &Class);
+
+/// True if \p Method is a reaction (GRPC_REACTION: OnReadDone, OnDone, ...)
+/// of a class derived from a reactor: code gRPC runs on its callback
+/// threads when an operation of the RPC completes.
+bool isReaction(const clang::CXXMethodDecl &Method);
+
+/// True if \p Fn is a callback service handler: a method taking a
+/// `grpc::CallbackServerContext*` and returning a pointer to a server
+/// reactor (what `WithCallbackMethod_X` declares and users override).
+bool isCallbackHandler(const clang::FunctionDecl &Fn);
+
 /// True if \p D is declared in namespace ::grpc (gRPC's C++ library).
 bool isInGrpcNamespace(const clang::Decl &D);
 

@@ -5,6 +5,7 @@
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
+#include "clang/AST/DeclCXX.h"
 #include "clang/AST/Expr.h"
 #include "clang/AST/ASTTypeTraits.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -34,6 +35,14 @@ bool namesObject(const clang::Expr *E, const clang::ValueDecl *D);
 
 /// The variable \p E refers to, if it is a plain reference to one.
 const clang::VarDecl *referencedVar(const clang::Expr *E);
+
+/// True if a base of \p RD (direct or not) satisfies \p Pred.
+bool derivesFrom(const clang::CXXRecordDecl &RD,
+                 llvm::function_ref<bool(const clang::CXXRecordDecl &)> Pred);
+
+/// True if \p RD is an instance of the class template named \p Qualified.
+bool isInstanceOfTemplate(const clang::CXXRecordDecl &RD,
+                          llvm::StringRef Qualified);
 
 /// True if \p Var is a local variable with automatic storage.
 bool isAutomaticLocal(const clang::VarDecl *Var);
