@@ -9,7 +9,7 @@ namespace clang::tidy::grpcleak {
 void GrpcLeakCheck::onEndOfTranslationUnit() {
   if (LastContext) {
     ::grpcleak::FlowCache::clear(*LastContext);
-    ::grpcleak::CallSites::clear(*LastContext);
+    ::grpcleak::TuIndex::clear(*LastContext);
     ::grpcleak::clearParentIndex(*LastContext);
   }
   LastContext = nullptr;

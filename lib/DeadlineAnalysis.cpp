@@ -142,8 +142,9 @@ bool DeadlineAnalysis::memberIsBounded(const FieldDecl &Field,
   if (boundsAnywhere(Caller.getBody(), Field))
     return true;
   // Any method of the class; one defined in another file may set it.
-  return anyMethodMay(
-      Field, [&](const Stmt &S) { return isBoundingStmt(S, Field); });
+  return anyMethodMay(Field, [&](const Stmt &S, const FieldDecl &Member) {
+    return isBoundingStmt(S, Member);
+  });
 }
 
 const ValueDecl *DeadlineAnalysis::contextDecl(const RpcStart &Start,

@@ -3,6 +3,7 @@
 #include "grpcleak/ObjectProtocol.h"
 #include "grpcleak/ApiModel.h"
 #include "grpcleak/AstUtil.h"
+#include "grpcleak/TuIndex.h"
 
 #include "clang/AST/DeclTemplate.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -76,30 +77,69 @@ bool isBuildAndStart(const CallExpr &Call) {
   return isMethodCall(Call, "BuildAndStart", {"::grpc::ServerBuilder"});
 }
 
-bool anyMethodStatement(const CXXRecordDecl &Class,
-                        llvm::function_ref<bool(const Stmt &)> Pred,
-                        bool &Unseen) {
-  Unseen = false;
-  if (!Class.hasDefinition())
-    return Unseen = true, false;
+namespace {
+
+/// \p Member as the class template's code names it, when \p Member belongs
+/// to an instance of a class template; \p Member itself otherwise.
+const FieldDecl *memberInPattern(const FieldDecl &Member) {
+  const auto *Spec =
+      llvm::dyn_cast<ClassTemplateSpecializationDecl>(Member.getParent());
+  if (!Spec)
+    return &Member;
+  const CXXRecordDecl *Pattern = Spec->getTemplateInstantiationPattern();
+  if (!Pattern || !Member.getIdentifier())
+    return nullptr;
+  for (const NamedDecl *Found : Pattern->lookup(Member.getDeclName()))
+    if (const auto *Field = llvm::dyn_cast<FieldDecl>(Found))
+      return Field;
+  return nullptr;
+}
+
+/// anyMethodMay for the methods of one class.
+bool anyMethodOfClass(const CXXRecordDecl &Class, const FieldDecl &Member,
+                      MemberStmtPred Pred, bool &Unseen) {
+  if (!Class.hasDefinition()) {
+    Unseen = true;
+    return false;
+  }
   for (const CXXMethodDecl *Method : Class.getDefinition()->methods()) {
     const FunctionDecl *Def = nullptr;
-    if (!Method->hasBody(Def)) {
-      if (Method->isUserProvided() && !Method->isPureVirtual())
-        Unseen = true;
+    if (Method->hasBody(Def)) {
+      if (anyStatement(Def->getBody(),
+                       [&](const Stmt &S) { return Pred(S, Member); }))
+        return true;
       continue;
     }
-    if (anyStatement(Def->getBody(), Pred))
-      return true;
+    if (!Method->isUserProvided() || Method->isPureVirtual())
+      continue;
+    // Not instantiated: the template's own code, with its own member.
+    const FunctionDecl *Pattern = Method->getTemplateInstantiationPattern();
+    const FieldDecl *PatternMember = memberInPattern(Member);
+    if (Pattern && PatternMember && Pattern->hasBody(Def)) {
+      if (anyStatement(Def->getBody(),
+                       [&](const Stmt &S) { return Pred(S, *PatternMember); }))
+        return true;
+      continue;
+    }
+    Unseen = true;
   }
   return false;
 }
 
-bool anyMethodMay(const FieldDecl &Member,
-                  llvm::function_ref<bool(const Stmt &)> Pred) {
+} // namespace
+
+bool anyMethodMay(const FieldDecl &Member, MemberStmtPred Pred) {
   const auto *Class = llvm::dyn_cast<CXXRecordDecl>(Member.getParent());
+  if (!Class)
+    return true;
   bool Unseen = false;
-  return !Class || anyMethodStatement(*Class, Pred, Unseen) || Unseen;
+  if (anyMethodOfClass(*Class, Member, Pred, Unseen))
+    return true;
+  for (const CXXRecordDecl *Derived :
+       TuIndex::get(Member.getASTContext()).subclassesOf(*Class))
+    if (anyMethodOfClass(*Derived, Member, Pred, Unseen))
+      return true;
+  return Unseen;
 }
 
 //===--- grpc::Server -----------------------------------------------------===//
@@ -217,8 +257,9 @@ std::optional<bool> serverFailureBranchIsTrue(const Expr *Cond,
 }
 
 bool classMayShutDownServer(const FieldDecl &Server) {
-  auto Releases = [&](const Stmt &S) { return releasesServer(S, Server); };
-  return anyMethodMay(Server, Releases);
+  return anyMethodMay(Server, [](const Stmt &S, const FieldDecl &Member) {
+    return releasesServer(S, Member);
+  });
 }
 
 std::optional<FlowPath> findUnshutServerPath(const FunctionFlow &Flow,
@@ -339,9 +380,11 @@ bool shutsDownOrHandsOnQueue(const Stmt &S, const ValueDecl &Queue) {
 }
 
 bool queueMayBeShutDown(const ValueDecl &Queue) {
-  auto Stops = [&](const Stmt &S) { return shutsDownOrHandsOnQueue(S, Queue); };
   if (const auto *Field = llvm::dyn_cast<FieldDecl>(&Queue))
-    return anyMethodMay(*Field, Stops);
+    return anyMethodMay(*Field, [](const Stmt &S, const FieldDecl &Member) {
+      return shutsDownOrHandsOnQueue(S, Member);
+    });
+  auto Stops = [&](const Stmt &S) { return shutsDownOrHandsOnQueue(S, Queue); };
   // A local queue: anywhere in the function that owns it (its lambdas,
   // threads included).
   const auto *Owner =

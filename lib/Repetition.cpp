@@ -3,6 +3,7 @@
 #include "grpcleak/Repetition.h"
 #include "grpcleak/ApiModel.h"
 #include "grpcleak/AstUtil.h"
+#include "grpcleak/ObjectProtocol.h"
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/DeclTemplate.h"
@@ -17,6 +18,14 @@
 using namespace clang;
 
 namespace grpcleak {
+
+/// True if \p Cond is known to be false: `do { ... } while (0)`, the body
+/// of a statement-like macro (GPR_ASSERT, CHECK, logging), runs once.
+static bool isKnownFalse(const Expr *Cond, const ASTContext &Ctx) {
+  bool Value = true;
+  return Cond && !Cond->isValueDependent() &&
+         Cond->EvaluateAsBooleanCondition(Value, Ctx) && !Value;
+}
 
 const Stmt *enclosingLoop(const Stmt &S, ASTContext &Ctx) {
   DynTypedNode Child = DynTypedNode::create(S);
@@ -36,121 +45,17 @@ const Stmt *enclosingLoop(const Stmt &S, ASTContext &Ctx) {
           C != Range->getRangeStmt() && C != Range->getBeginStmt() &&
           C != Range->getEndStmt())
         return Range;
-    } else if (P.get<WhileStmt>() || P.get<DoStmt>()) {
-      return P.get<Stmt>();
+    } else if (const auto *While = P.get<WhileStmt>()) {
+      if (!isKnownFalse(While->getCond(), Ctx))
+        return While;
+    } else if (const auto *Do = P.get<DoStmt>()) {
+      if (!isKnownFalse(Do->getCond(), Ctx))
+        return Do;
     }
     Child = P;
     Parents = parentsOf(Ctx, P);
   }
   return nullptr;
-}
-
-// ===== The call-site index ===================================================
-
-namespace {
-
-/// std algorithms that call their function argument once per element.
-bool isRepeatingAlgorithm(const FunctionDecl &FD) {
-  static const llvm::StringRef Names[] = {
-      "::std::for_each",   "::std::for_each_n", "::std::transform",
-      "::std::generate",   "::std::generate_n", "::std::all_of",
-      "::std::any_of",     "::std::none_of",    "::std::count_if",
-      "::std::find_if",    "::std::find_if_not", "::std::remove_if",
-      "::std::copy_if",    "::std::accumulate", "::std::transform_reduce"};
-  for (llvm::StringRef Name : Names)
-    if (hasQualifiedName(&FD, Name))
-      return true;
-  return false;
-}
-
-const LambdaExpr *lambdaOf(const Expr *E) {
-  E = stripValue(E);
-  if (const auto *Copy = llvm::dyn_cast<CXXConstructExpr>(E))
-    if (Copy->getNumArgs() == 1)
-      E = stripValue(Copy->getArg(0));
-  if (const auto *Lambda = llvm::dyn_cast<LambdaExpr>(E))
-    return Lambda;
-  if (const VarDecl *Var = referencedVar(E))
-    if (Var->getInit())
-      return llvm::dyn_cast<LambdaExpr>(stripValue(Var->getInit()));
-  return nullptr;
-}
-
-class SiteIndexer : public RecursiveASTVisitor<SiteIndexer> {
-public:
-  SiteIndexer(CallSites &Index, const SourceManager &SM) : Index(Index), SM(SM) {}
-  bool shouldVisitTemplateInstantiations() const { return true; }
-
-  // System headers (the standard library, gRPC's own inline code) are not
-  // indexed: no user code is reached through them, and they are most of the
-  // TU. std::make_unique<T>/make_shared<T> calls are recorded below as sites
-  // of T's constructors instead.
-  bool TraverseDecl(Decl *D) {
-    if (D && !llvm::isa<TranslationUnitDecl>(D) && D->getLocation().isValid() &&
-        SM.isInSystemHeader(D->getLocation()))
-      return true;
-    return RecursiveASTVisitor::TraverseDecl(D);
-  }
-
-  bool VisitCallExpr(CallExpr *Call) {
-    const FunctionDecl *Callee = Call->getDirectCallee();
-    if (!Callee)
-      return true;
-    Index.Sites[Callee->getCanonicalDecl()].push_back(Call);
-    if (hasQualifiedName(Callee, "::std::make_unique") ||
-        hasQualifiedName(Callee, "::std::make_shared"))
-      if (const TemplateArgumentList *Args =
-              Callee->getTemplateSpecializationArgs())
-        if (Args->size() >= 1 && Args->get(0).getKind() == TemplateArgument::Type)
-          if (const CXXRecordDecl *Made =
-                  Args->get(0).getAsType()->getAsCXXRecordDecl())
-            for (const CXXConstructorDecl *Ctor : Made->ctors())
-              Index.Sites[Ctor->getCanonicalDecl()].push_back(Call);
-    if (isRepeatingAlgorithm(*Callee))
-      for (const Expr *Arg : Call->arguments())
-        if (const LambdaExpr *Lambda = lambdaOf(Arg)) {
-          Index.Sites[Lambda->getCallOperator()->getCanonicalDecl()]
-              .push_back(Call);
-          Index.Repeating[Call] = true;
-        }
-    return true;
-  }
-  bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
-    Index.Sites[Construct->getConstructor()->getCanonicalDecl()].push_back(
-        Construct);
-    return true;
-  }
-
-private:
-  CallSites &Index;
-  const SourceManager &SM;
-};
-
-thread_local llvm::DenseMap<const ASTContext *, std::unique_ptr<CallSites>>
-    IndexByContext;
-
-} // namespace
-
-const CallSites &CallSites::get(ASTContext &Ctx) {
-  std::unique_ptr<CallSites> &Index = IndexByContext[&Ctx];
-  if (!Index) {
-    Index = std::make_unique<CallSites>();
-    SiteIndexer(*Index, Ctx.getSourceManager()).TraverseAST(Ctx);
-  }
-  return *Index;
-}
-
-void CallSites::clear(ASTContext &Ctx) { IndexByContext.erase(&Ctx); }
-
-llvm::ArrayRef<const Expr *> CallSites::of(const FunctionDecl &Fn) const {
-  auto It = Sites.find(Fn.getCanonicalDecl());
-  if (It == Sites.end())
-    return {};
-  return It->second;
-}
-
-bool CallSites::isRepeatingSite(const Expr *Site) const {
-  return Repeating.lookup(Site);
 }
 
 // ===== Following a value =====================================================
@@ -478,8 +383,26 @@ ValueFate RepetitionAnalysis::paramFate(const FunctionDecl &Callee,
 
 namespace {
 
-/// True if \p Loop's condition polls a completion queue: the dispatch loop
-/// of an async server, whose body runs once per event (request step).
+/// A call of CompletionQueue::Next or AsyncNext; \p ServerQueue tells
+/// whether it polls a grpc::ServerCompletionQueue.
+bool isQueuePoll(const Stmt &S, bool &ServerQueue) {
+  const auto *Call = llvm::dyn_cast<CXXMemberCallExpr>(&S);
+  const CXXMethodDecl *MD = Call ? Call->getMethodDecl() : nullptr;
+  if (!MD || !MD->getIdentifier() ||
+      (MD->getName() != "Next" && MD->getName() != "AsyncNext") ||
+      !hasQualifiedName(MD->getParent(), "::grpc::CompletionQueue"))
+    return false;
+  const Expr *Object = Call->getImplicitObjectArgument();
+  ServerQueue = Object && isCompletionQueueHolder(Object->getType(), &ServerQueue) &&
+                ServerQueue;
+  return true;
+}
+
+/// True if \p Loop is the dispatch loop of an async server, whose body runs
+/// once per event (a request step): it polls a completion queue in its
+/// condition (`while (cq->Next(&tag, &ok))`), or polls a server's queue in
+/// its body (`while (true) { GPR_ASSERT(cq_->Next(&tag, &ok)); ... }`; a
+/// client's loop that waits for its own calls is not one).
 bool isCompletionQueueLoop(const Stmt &Loop) {
   const Expr *Cond = nullptr;
   if (const auto *While = llvm::dyn_cast<WhileStmt>(&Loop))
@@ -488,12 +411,11 @@ bool isCompletionQueueLoop(const Stmt &Loop) {
     Cond = For->getCond();
   else if (const auto *Do = llvm::dyn_cast<DoStmt>(&Loop))
     Cond = Do->getCond();
-  return anyStatement(Cond, [](const Stmt &S) {
-    const auto *Call = llvm::dyn_cast<CXXMemberCallExpr>(&S);
-    const CXXMethodDecl *MD = Call ? Call->getMethodDecl() : nullptr;
-    return MD && MD->getIdentifier() &&
-           (MD->getName() == "Next" || MD->getName() == "AsyncNext") &&
-           hasQualifiedName(MD->getParent(), "::grpc::CompletionQueue");
+  bool ServerQueue = false;
+  if (anyStatement(Cond, [&](const Stmt &S) { return isQueuePoll(S, ServerQueue); }))
+    return true;
+  return anyStatement(&Loop, [&](const Stmt &S) {
+    return isQueuePoll(S, ServerQueue) && ServerQueue;
   });
 }
 
@@ -535,8 +457,8 @@ RepetitionAnalysis::repeatingCaller(const FunctionDecl &Fn, RepeatKind Kind,
   }
   if (Depth >= Options.CallDepth)
     return std::nullopt;
-  const CallSites &Index = CallSites::get(Ctx);
-  for (const Expr *Site : Index.of(Fn)) {
+  const TuIndex &Index = TuIndex::get(Ctx);
+  for (const Expr *Site : Index.callSitesOf(Fn)) {
     // Inside the standard library (a std algorithm calling its functor):
     // the algorithm's own call site, indexed as repeating, explains it.
     const FunctionDecl *SiteFn = enclosingCallable(*Site, Ctx);
@@ -603,7 +525,7 @@ RepetitionAnalysis::find(const Expr &Creation, RepeatKind Kind) {
       // The explaining hop is the user's make_unique call, not the
       // construction inside the library.
       if (isMakeSmartPointer(*Fn) && It.Hops.size() <= Options.CallDepth)
-        for (const Expr *Site : CallSites::get(Ctx).of(*Fn)) {
+        for (const Expr *Site : TuIndex::get(Ctx).callSitesOf(*Fn)) {
           std::vector<const Expr *> Hops = It.Hops;
           if (!Hops.empty())
             Hops.back() = Site;
@@ -638,7 +560,7 @@ RepetitionAnalysis::find(const Expr &Creation, RepeatKind Kind) {
       // follow it at every call or construction site.
       if (It.Hops.size() >= Options.CallDepth)
         break;
-      for (const Expr *Site : CallSites::get(Ctx).of(*Fn)) {
+      for (const Expr *Site : TuIndex::get(Ctx).callSitesOf(*Fn)) {
         std::vector<const Expr *> Hops = It.Hops;
         Hops.push_back(Site);
         Work.push_back({Site, std::move(Hops)});

@@ -47,19 +47,20 @@ bool isQueueCall(const clang::CallExpr &Call, llvm::StringRef Name);
 /// ServerBuilder::BuildAndStart().
 bool isBuildAndStart(const clang::CallExpr &Call);
 
-/// True if \p Pred holds for some statement of some method of \p Class (or
-/// of a function of the TU a method hands the object to: callers check).
-/// Sets \p Unseen when a user-written method has no body in this TU: it
-/// might do anything.
-bool anyMethodStatement(const clang::CXXRecordDecl &Class,
-                        llvm::function_ref<bool(const clang::Stmt &)> Pred,
-                        bool &Unseen);
+/// What a class-level question asks of one statement about a member: the
+/// member is passed in, because a class template's code names the
+/// template's own member, not the instance's.
+using MemberStmtPred =
+    llvm::function_ref<bool(const clang::Stmt &, const clang::FieldDecl &)>;
 
 /// For a member \p Member: true if \p Pred holds for some statement of some
-/// method of its class (anyMethodStatement), or might (a user-written method
-/// has no body in this TU, or \p Member is not in a C++ class).
-bool anyMethodMay(const clang::FieldDecl &Member,
-                  llvm::function_ref<bool(const clang::Stmt &)> Pred);
+/// method of its class or of a class of this TU derived from it (a member of
+/// an "action" or "call" base class is started, polled, bounded and shut
+/// down by the derived classes' methods as often as by its own), or might:
+/// a user-written method has no body in this TU, or \p Member is not in a
+/// C++ class. A method of a class template instance that was not
+/// instantiated is judged on the template's code.
+bool anyMethodMay(const clang::FieldDecl &Member, MemberStmtPred Pred);
 
 //===--- grpc::Server: started, then shut down ----------------------------===//
 

@@ -31,6 +31,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Regex.h"
+#include "grpcleak/TuIndex.h"
 #include <optional>
 #include <vector>
 
@@ -107,23 +108,6 @@ private:
   unsigned SummaryDepth = 0;
   llvm::DenseMap<std::pair<const clang::FunctionDecl *, unsigned>, ValueFate>
       ParamFates;
-};
-
-/// Every call and construction site of each function of the TU (lambdas'
-/// call operators included), built on first use and shared by the checks.
-class CallSites {
-public:
-  static const CallSites &get(clang::ASTContext &Ctx);
-  static void clear(clang::ASTContext &Ctx);
-
-  llvm::ArrayRef<const clang::Expr *> of(const clang::FunctionDecl &Fn) const;
-  /// True if \p Site is a std algorithm call that runs a lambda repeatedly.
-  bool isRepeatingSite(const clang::Expr *Site) const;
-
-  llvm::DenseMap<const clang::FunctionDecl *,
-                 llvm::SmallVector<const clang::Expr *, 2>>
-      Sites;
-  llvm::DenseMap<const clang::Expr *, bool> Repeating;
 };
 
 } // namespace grpcleak

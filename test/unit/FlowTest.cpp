@@ -294,7 +294,7 @@ void Loops(const std::vector<std::string> &ts) {
     }
   }
   EXPECT_EQ(Repeated, 4);
-  CallSites::clear(Ctx);
+  TuIndex::clear(Ctx);
 }
 
 TEST(Repetition, RequestEntries) {

@@ -1,0 +1,65 @@
+//===- TuIndex.h - What the analyses look up across the TU ------*- C++ -*-===//
+//
+// Some questions need the whole translation unit, not one function: who
+// calls this function (to find the loop or the request handler that repeats
+// it), which classes derive from this one (a member declared in a base class
+// is used, shut down or bounded by the derived classes' methods too). One
+// walk over the user's code (system headers skipped) answers both, built on
+// first use and shared by all checks, per TU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRPCLEAK_TU_INDEX_H
+#define GRPCLEAK_TU_INDEX_H
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/Expr.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace grpcleak {
+
+class TuIndex {
+public:
+  /// The index of \p Ctx's translation unit. Thread-local: clangd analyses
+  /// several files at once.
+  static const TuIndex &get(clang::ASTContext &Ctx);
+  /// Forgets the index of \p Ctx (called at the end of each TU).
+  static void clear(clang::ASTContext &Ctx);
+
+  /// Every call and construction site of \p Fn (a lambda's call operator
+  /// included): direct calls; `std::make_unique<T>`/`make_shared<T>` for
+  /// T's constructors; std algorithms that run a lambda once per element;
+  /// calls of a `std::function` variable or member that holds a lambda; and,
+  /// for a method that overrides a virtual one, the virtual calls of the
+  /// method it overrides (they may dispatch to it). For the last two, the
+  /// site's direct callee is not \p Fn.
+  llvm::SmallVector<const clang::Expr *, 4>
+  callSitesOf(const clang::FunctionDecl &Fn) const;
+
+  /// True if \p Site is a std algorithm call that runs a lambda repeatedly.
+  bool isRepeatingSite(const clang::Expr *Site) const {
+    return Repeating.lookup(Site);
+  }
+
+  /// The classes of this TU that derive from \p Class, directly or not.
+  llvm::SmallVector<const clang::CXXRecordDecl *, 4>
+  subclassesOf(const clang::CXXRecordDecl &Class) const;
+
+private:
+  friend class TuIndexer;
+  using SiteList = llvm::SmallVector<const clang::Expr *, 2>;
+  llvm::DenseMap<const clang::FunctionDecl *, SiteList> Sites;
+  /// Virtual calls, keyed by the method named at the call.
+  llvm::DenseMap<const clang::FunctionDecl *, SiteList> VirtualSites;
+  llvm::DenseMap<const clang::Expr *, bool> Repeating;
+  llvm::DenseMap<const clang::CXXRecordDecl *,
+                 llvm::SmallVector<const clang::CXXRecordDecl *, 2>>
+      DirectSubclasses;
+};
+
+} // namespace grpcleak
+
+#endif // GRPCLEAK_TU_INDEX_H
