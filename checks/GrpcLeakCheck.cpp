@@ -4,6 +4,8 @@
 #include "grpcleak/AstUtil.h"
 #include "grpcleak/Repetition.h"
 
+#include "clang/AST/DeclTemplate.h"
+
 namespace clang::tidy::grpcleak {
 
 void GrpcLeakCheck::onEndOfTranslationUnit() {
@@ -13,6 +15,7 @@ void GrpcLeakCheck::onEndOfTranslationUnit() {
     ::grpcleak::clearParentIndex(*LastContext);
   }
   LastContext = nullptr;
+  ReportedTemplateCode.clear();
 }
 
 GrpcLeakCheck::RegexOption GrpcLeakCheck::readRegexOption(StringRef Name) {
@@ -51,6 +54,51 @@ const ::grpcleak::FunctionFlow *GrpcLeakCheck::flowAround(const Stmt &S,
                                                           ASTContext &Ctx) {
   const FunctionDecl *FD = analyzableFunctionAround(S, Ctx);
   return FD ? ::grpcleak::FlowCache::get(*FD, Ctx) : nullptr;
+}
+
+/// The function whose instantiation \p Fn is part of: \p Fn, or for a
+/// lambda, the function that contains it.
+static const FunctionDecl *outermostFunction(const FunctionDecl &Fn) {
+  const FunctionDecl *Current = &Fn;
+  while (const auto *Method = llvm::dyn_cast<CXXMethodDecl>(Current)) {
+    if (!Method->getParent()->isLambda())
+      break;
+    const auto *Outer = llvm::dyn_cast_or_null<FunctionDecl>(
+        Method->getParent()->getParentFunctionOrMethod());
+    if (!Outer)
+      break;
+    Current = Outer;
+  }
+  return Current;
+}
+
+bool GrpcLeakCheck::isTemplateInstance(const FunctionDecl &Fn) {
+  return outermostFunction(Fn)->getTemplateInstantiationPattern() != nullptr;
+}
+
+bool GrpcLeakCheck::firstInstance(SourceLocation Loc, const FunctionDecl &Fn) {
+  if (!isTemplateInstance(Fn))
+    return true;
+  return ReportedTemplateCode.insert(Loc.getRawEncoding()).second;
+}
+
+void GrpcLeakCheck::noteInstantiation(const FunctionDecl &Fn) {
+  const FunctionDecl *Outer = outermostFunction(Fn);
+  if (!Outer->getTemplateInstantiationPattern())
+    return;
+  SourceLocation At = Outer->getPointOfInstantiation();
+  if (At.isInvalid())
+    if (const auto *Spec = llvm::dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+            Outer->getDeclContext()))
+      At = Spec->getPointOfInstantiation();
+  if (At.isInvalid())
+    return;
+  std::string Name;
+  llvm::raw_string_ostream OS(Name);
+  Outer->getNameForDiagnostic(OS, Outer->getASTContext().getPrintingPolicy(),
+                              /*Qualified=*/true);
+  diag(At, "in the instance '%0' of a template, used here", DiagnosticIDs::Note)
+      << Name;
 }
 
 } // namespace clang::tidy::grpcleak

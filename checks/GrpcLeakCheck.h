@@ -5,6 +5,7 @@
 
 #include "clang-tidy/ClangTidyCheck.h"
 #include "grpcleak/FunctionFlow.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Regex.h"
 #include <optional>
 #include <string>
@@ -49,8 +50,22 @@ protected:
   /// True if \p Loc is in code nobody edits by hand (generated stubs).
   bool isGenerated(SourceLocation Loc, const SourceManager &SM) const;
 
+  /// Template code is analysed in each of its instances, and reported once:
+  /// false if a finding at \p Loc was already reported for another instance
+  /// of the template \p Fn belongs to (always true outside templates).
+  bool firstInstance(SourceLocation Loc, const FunctionDecl &Fn);
+
+  /// If \p Fn is (in) an instance of a template: a note at the user's code
+  /// that instantiates it. Call after the finding's other notes.
+  void noteInstantiation(const FunctionDecl &Fn);
+
+  /// True if \p Fn is (in) an instance of a template: its source is shared
+  /// by every instance, so no fix-it may be offered there.
+  static bool isTemplateInstance(const FunctionDecl &Fn);
+
 private:
   ASTContext *LastContext = nullptr;
+  llvm::DenseSet<unsigned> ReportedTemplateCode;
 };
 
 } // namespace clang::tidy::grpcleak

@@ -4,6 +4,7 @@
 #include "grpcleak/AstUtil.h"
 #include "grpcleak/DeadlineAnalysis.h"
 
+#include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/Lex/Lexer.h"
@@ -62,19 +63,29 @@ void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
   ::grpcleak::DeadlineAnalysis Analysis(Opts);
   std::optional<::grpcleak::MissingDeadline> Missing =
       Analysis.analyze(*Start, *Flow);
-  if (!Missing)
+  const FunctionDecl &Fn = Flow->function();
+  if (!Missing || !firstInstance(Call->getExprLoc(), Fn))
     return;
 
   diag(Call->getExprLoc(), "%select{|streaming }0RPC %1 is started on %2 with "
                            "no deadline set on some path to it")
       << Start->Streaming << Start->Method << Missing->Context;
-  if (Missing->IsMember)
+  if (Missing->IsMember) {
+    const auto *Class = llvm::cast<RecordDecl>(Missing->Context->getDeclContext());
+    bool Inherited = true;
+    if (const auto *Method = llvm::dyn_cast<CXXMethodDecl>(&Fn))
+      Inherited = Method->getParent()->getCanonicalDecl() != Class->getCanonicalDecl();
+    // A class template's instance is named by its template, as written.
+    const NamedDecl *ClassName = Class;
+    if (const auto *Spec = llvm::dyn_cast<ClassTemplateSpecializationDecl>(Class))
+      ClassName = Spec->getSpecializedTemplate();
     diag(Missing->Context->getLocation(),
-         "%0 is a member; no method of its class sets a deadline on it"
-         "%select{| or cancels it}1",
+         "%0 is a member of %1; no method of %1%select{| or of a class derived "
+         "from it}2 sets a deadline on it%select{| or cancels it without "
+         "waiting for the peer}3",
          DiagnosticIDs::Note)
-        << Missing->Context << TreatTryCancelAsBounded;
-  else
+        << Missing->Context << ClassName << Inherited << TreatTryCancelAsBounded;
+  } else
     diag(Missing->Context->getLocation(),
          "%0 is declared here; call 'set_deadline' on it before the RPC starts",
          DiagnosticIDs::Note)
@@ -83,13 +94,19 @@ void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
     diag(Missing->LateSetter->getExprLoc(),
          "a deadline set after the RPC has started has no effect on it",
          DiagnosticIDs::Note);
+  if (Missing->PeerDependentCancel)
+    diag(Missing->PeerDependentCancel->getExprLoc(),
+         "this TryCancel() runs only after the peer has answered; it does not "
+         "end a call the peer has stalled",
+         DiagnosticIDs::Note);
   // No automatic edit where a deadline is already set on some path: one
-  // inserted before the call would silently replace it there.
+  // inserted before the call would silently replace it there; none in
+  // template code, shared by every instance.
   if (const auto *Var = llvm::dyn_cast<VarDecl>(Missing->Context))
-    if (!llvm::isa<ParmVarDecl>(Var) &&
-        !::grpcleak::DeadlineAnalysis::setsDeadlineAnywhere(
-            Flow->function().getBody(), *Var))
+    if (!llvm::isa<ParmVarDecl>(Var) && !isTemplateInstance(Fn) &&
+        !::grpcleak::DeadlineAnalysis::setsDeadlineAnywhere(Fn.getBody(), *Var))
       offerDeadlineFix(*Call, *Var, *Result.Context);
+  noteInstantiation(Fn);
 }
 
 /// The statement of a block that contains \p S, and that block.

@@ -102,8 +102,7 @@ bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {
   if (isClientContextMethodCall(Call, "set_deadline", Object))
     return namesObject(Object, &Context);
   if (isClientContextMethodCall(Call, "TryCancel", Object))
-    return Options.TreatTryCancelAsBounded &&
-           namesObject(Object, &Context);
+    return false; // where it runs decides: cancelBounds()
   if (classifyRpcStart(Call))
     return false; // another RPC on the same context
   const FunctionDecl *Callee = Call->getDirectCallee();
@@ -116,12 +115,6 @@ bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {
         (!Callee || setsDeadline(*Callee, I - Offset)))
       return true;
   return false;
-}
-
-bool DeadlineAnalysis::boundsAnywhere(const Stmt *Body,
-                                      const ValueDecl &Context) {
-  return anyStatement(
-      Body, [&](const Stmt &S) { return isBoundingStmt(S, Context); });
 }
 
 bool DeadlineAnalysis::setsDeadlineAnywhere(const Stmt *Body,
@@ -137,14 +130,46 @@ bool DeadlineAnalysis::setsDeadlineAnywhere(const Stmt *Body,
   return anyStatement(Body, IsSetter);
 }
 
+bool DeadlineAnalysis::cancelBounds(const CallExpr &Cancel,
+                                    const FunctionDecl &Starter) const {
+  if (!Options.TreatTryCancelAsBounded)
+    return false;
+  const FunctionDecl *Runs =
+      enclosingCallable(Cancel, Starter.getASTContext());
+  if (!Runs)
+    return true; // cannot tell: precision first
+  if (const auto *Method = llvm::dyn_cast<CXXMethodDecl>(Runs)) {
+    if (Method->getParent()->isLambda())
+      return true; // a timer, an alarm, another thread
+    if (isReaction(*Method))
+      return false; // runs when the peer has answered
+  }
+  return Runs->getCanonicalDecl() != Starter.getCanonicalDecl();
+}
+
 bool DeadlineAnalysis::memberIsBounded(const FieldDecl &Field,
-                                       const FunctionDecl &Caller) {
-  if (boundsAnywhere(Caller.getBody(), Field))
+                                       const FunctionDecl &Caller,
+                                       const CallExpr *&PeerDependentCancel) {
+  auto Bounds = [&](const Stmt &S, const FieldDecl &Member) {
+    if (isBoundingStmt(S, Member))
+      return true;
+    const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+    const Expr *Object = nullptr;
+    if (!Call || !isClientContextMethodCall(Call, "TryCancel", Object) ||
+        !namesObject(Object, &Member))
+      return false;
+    if (cancelBounds(*Call, Caller))
+      return true;
+    if (!PeerDependentCancel)
+      PeerDependentCancel = Call;
+    return false;
+  };
+  if (anyStatement(Caller.getBody(),
+                   [&](const Stmt &S) { return Bounds(S, Field); }))
     return true;
-  // Any method of the class; one defined in another file may set it.
-  return anyMethodMay(Field, [&](const Stmt &S, const FieldDecl &Member) {
-    return isBoundingStmt(S, Member);
-  });
+  // Any method of the class and its subclasses; one defined in another file
+  // may set it.
+  return anyMethodMay(Field, Bounds);
 }
 
 const ValueDecl *DeadlineAnalysis::contextDecl(const RpcStart &Start,
@@ -220,7 +245,7 @@ Verdict DeadlineAnalysis::judge(const Stmt &S, const VarDecl &Context) {
   const Expr *Object = nullptr;
   const auto *Call = llvm::dyn_cast<CallExpr>(&S);
   if (Call && isClientContextMethodCall(Call, "TryCancel", Object))
-    return Verdict::Continue; // judged for the whole function, below
+    return Verdict::Continue; // judged for the whole function: analyze()
   return isBoundingStmt(S, Context) ? Verdict::Discharged : Verdict::Continue;
 }
 
@@ -236,7 +261,8 @@ DeadlineAnalysis::analyze(const RpcStart &Start, const FunctionFlow &Flow) {
   Finding.Context = Context;
   Finding.IsMember = IsMember;
   if (IsMember) {
-    if (memberIsBounded(*llvm::cast<FieldDecl>(Context), Flow.function()))
+    if (memberIsBounded(*llvm::cast<FieldDecl>(Context), Flow.function(),
+                        Finding.PeerDependentCancel))
       return std::nullopt;
     return Finding;
   }
@@ -244,17 +270,22 @@ DeadlineAnalysis::analyze(const RpcStart &Start, const FunctionFlow &Flow) {
   const auto &Var = *llvm::cast<VarDecl>(Context);
   if (isBoundedByConstruction(Var))
     return std::nullopt;
-  // A watch stream ended by TryCancel() from a stop path or another thread.
-  if (Options.TreatTryCancelAsBounded) {
-    auto IsCancel = [&](const Stmt &S) {
-      const auto *Call = llvm::dyn_cast<CallExpr>(&S);
-      const Expr *Object = nullptr;
-      return Call && isClientContextMethodCall(Call, "TryCancel", Object) &&
-             namesObject(Object, &Var);
-    };
-    if (anyStatement(Flow.function().getBody(), IsCancel))
-      return std::nullopt;
-  }
+  // A watch stream ended by TryCancel() from another thread or a timer.
+  bool CancelledElsewhere = false;
+  anyStatement(Flow.function().getBody(), [&](const Stmt &S) {
+    const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+    const Expr *Object = nullptr;
+    if (!Call || !isClientContextMethodCall(Call, "TryCancel", Object) ||
+        !namesObject(Object, &Var))
+      return false;
+    if (cancelBounds(*Call, Flow.function()))
+      CancelledElsewhere = true;
+    else if (!Finding.PeerDependentCancel)
+      Finding.PeerDependentCancel = Call;
+    return CancelledElsewhere;
+  });
+  if (CancelledElsewhere)
+    return std::nullopt;
   std::optional<CfgPoint> At = Flow.locate(*Start.Call);
   if (!At)
     return std::nullopt;

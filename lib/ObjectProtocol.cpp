@@ -102,7 +102,16 @@ bool anyMethodOfClass(const CXXRecordDecl &Class, const FieldDecl &Member,
     Unseen = true;
     return false;
   }
-  for (const CXXMethodDecl *Method : Class.getDefinition()->methods()) {
+  // The methods, and the instances of member templates (a constructor
+  // template taking an init callback, say).
+  llvm::SmallVector<const CXXMethodDecl *, 16> Methods(
+      Class.getDefinition()->methods());
+  for (const Decl *D : Class.getDefinition()->decls())
+    if (const auto *Template = llvm::dyn_cast<FunctionTemplateDecl>(D))
+      for (const FunctionDecl *Instance : Template->specializations())
+        if (const auto *Method = llvm::dyn_cast<CXXMethodDecl>(Instance))
+          Methods.push_back(Method);
+  for (const CXXMethodDecl *Method : Methods) {
     const FunctionDecl *Def = nullptr;
     if (Method->hasBody(Def)) {
       if (anyStatement(Def->getBody(),

@@ -10,8 +10,13 @@
 //   - a context built by ClientContext::FromServerContext /
 //     FromCallbackServerContext (it inherits the incoming deadline), when
 //     trusted and not built with disable_deadline_propagation();
-//   - `TryCancel()` called on the context somewhere (another thread, a stop
-//     path), when that option is on.
+//   - `TryCancel()` called on the context where it runs without the peer's
+//     help, when that option is on: in a lambda (a timer, an alarm, another
+//     thread), or, for a member, in a method other than the one that starts
+//     the RPC and other than a reaction (a stop method, a destructor). A
+//     cancel in the RPC's own function after it started, or in a reaction
+//     (after the n-th message), runs only once the peer has answered: a
+//     stalled peer never triggers it, so it bounds nothing.
 // Local contexts are judged on the CFG: every path from the declaration to
 // the call must set the deadline. Member contexts (call-data and reactor
 // objects) are judged per class: some method of the class, or the function
@@ -35,7 +40,8 @@ namespace grpcleak {
 struct DeadlineOptions {
   /// Contexts from FromServerContext/FromCallbackServerContext are bounded.
   bool TrustServerContextPropagation = true;
-  /// A context on which TryCancel() is called somewhere is bounded.
+  /// A context cancelled by TryCancel() from code that runs without the
+  /// peer (a lambda, a stop method, a destructor) is bounded.
   bool TreatTryCancelAsBounded = true;
   /// Contexts received as parameters are not judged.
   bool IgnoreContextParameters = true;
@@ -55,6 +61,10 @@ struct MissingDeadline {
   bool IsMember = false;
   /// A `set_deadline` on the context reachable after the call, if any.
   const clang::CallExpr *LateSetter = nullptr;
+  /// A TryCancel() on the context that does not bound the call, because it
+  /// runs only after the peer answered (in a reaction, or in the function
+  /// that started the RPC), if any.
+  const clang::CallExpr *PeerDependentCancel = nullptr;
 };
 
 class DeadlineAnalysis {
@@ -69,10 +79,6 @@ public:
   bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index);
   bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index,
                     unsigned Depth);
-
-  /// True if \p Body sets a deadline on, or cancels, the context \p Context
-  /// anywhere (in any order).
-  bool boundsAnywhere(const clang::Stmt *Body, const clang::ValueDecl &Context);
 
   /// True if \p Body calls set_deadline on \p Context anywhere.
   static bool setsDeadlineAnywhere(const clang::Stmt *Body,
@@ -89,8 +95,13 @@ private:
   /// call handing it to a function that may set it.
   bool isBoundingStmt(const clang::Stmt &S, const clang::ValueDecl &Context);
   bool isBoundedByConstruction(const clang::VarDecl &Context) const;
+  /// For a TryCancel() on the context of an RPC started in \p Starter: true
+  /// if it runs without the peer's help, so bounds the call.
+  bool cancelBounds(const clang::CallExpr &Cancel,
+                    const clang::FunctionDecl &Starter) const;
   bool memberIsBounded(const clang::FieldDecl &Field,
-                       const clang::FunctionDecl &Caller);
+                       const clang::FunctionDecl &Caller,
+                       const clang::CallExpr *&PeerDependentCancel);
 
   DeadlineOptions Options;
   llvm::DenseMap<std::pair<const clang::FunctionDecl *, unsigned>, bool>

@@ -14,6 +14,7 @@
 // FixItTimeoutSeconds is 0 where fixes do not matter here: they are tested
 // in grpc-leak-stream-deadline-fixit.cpp.
 
+#include <thread>
 #include <grpcpp/grpcpp.h>
 #include "demo.grpc.pb.h"
 
@@ -60,12 +61,17 @@ void FromCaller(demo::Demo::Stub &stub, grpc::ClientContext *ctx) {
   // CHECK-MESSAGES-PARAMS: :[[@LINE-3]]:62: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
 }
 
-// TreatTryCancelAsBounded=false: cancelling is not a deadline.
-void CancelledElsewhere(demo::Demo::Stub &stub, bool stop) {
+// TreatTryCancelAsBounded=false: cancelling is not a deadline, not even from
+// a watchdog thread.
+void CancelledElsewhere(demo::Demo::Stub &stub, const bool &stop) {
   grpc::ClientContext ctx;
+  std::thread watchdog([&] {
+    while (!stop) {
+    }
+    ctx.TryCancel();
+  });
   auto stream = stub.Bidi(&ctx);
   // CHECK-MESSAGES-NOCANCEL: :[[@LINE-1]]:22: warning: streaming RPC 'Bidi' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
-  // CHECK-MESSAGES-NOCANCEL: :[[@LINE-3]]:23: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
-  if (stop)
-    ctx.TryCancel();
+  // CHECK-MESSAGES-NOCANCEL: :[[@LINE-8]]:23: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
+  watchdog.join();
 }

@@ -236,7 +236,7 @@ public:
   void Start(demo::Demo::Stub &stub) { stream_ = stub.Bidi(&ctx_); }
   // CHECK-NOTES: :[[@LINE-1]]:55: warning: streaming RPC 'Bidi' is started on 'ctx_' with no deadline set on some path to it [grpc-leak-stream-deadline]
   grpc::ClientContext ctx_;
-  // CHECK-NOTES: :[[@LINE-1]]:23: note: 'ctx_' is a member; no method of its class sets a deadline on it or cancels it
+  // CHECK-NOTES: :[[@LINE-1]]:23: note: 'ctx_' is a member of 'Watcher'; no method of 'Watcher' sets a deadline on it or cancels it without waiting for the peer
   std::unique_ptr<grpc::ClientReaderWriter<demo::Req, demo::Resp>> stream_;
 };
 
