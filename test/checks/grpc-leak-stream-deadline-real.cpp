@@ -25,8 +25,7 @@ public:
   virtual ~CallBase() = default;
 
 protected:
-  grpc::ClientContext context_;
-  // CHECK-NOTES: :[[@LINE-1]]:23: note: 'context_' is a member of 'CallBase'; no method of 'CallBase' or of a class derived from it sets a deadline on it or cancels it without waiting for the peer
+  grpc::ClientContext context_; // (the note below points here)
   grpc::CompletionQueue cq_;
 };
 
@@ -35,6 +34,7 @@ public:
   ListCall(demo::Demo::Stub &stub, const demo::Req &req) {
     reader_ = stub.PrepareAsyncServerStream(&context_, req, &cq_);
     // CHECK-NOTES: :[[@LINE-1]]:20: warning: streaming RPC 'PrepareAsyncServerStream' is started on 'context_' with no deadline set on some path to it [grpc-leak-stream-deadline]
+    // CHECK-NOTES: :[[@LINE-9]]:23: note: 'context_' is a member of 'CallBase'; no method of 'CallBase' or of a class derived from it sets a deadline on it or cancels it without waiting for the peer
     reader_->StartCall(this);
   }
 
@@ -107,7 +107,7 @@ class StreamingCall {
 public:
   explicit StreamingCall(typename Service::Stub *stub) : stub_(stub) {}
   void Start() { stream_ = stub_->Bidi(&context_); }
-  // CHECK-NOTES: :[[@LINE-1]]:34: warning: streaming RPC 'Bidi' is started on 'context_' with no deadline set on some path to it [grpc-leak-stream-deadline]
+  // CHECK-NOTES: :[[@LINE-1]]:35: warning: streaming RPC 'Bidi' is started on 'context_' with no deadline set on some path to it [grpc-leak-stream-deadline]
 
 private:
   typename Service::Stub *stub_;
@@ -133,10 +133,10 @@ void UseStreamingCallAgain(demo::Demo::Stub *stub) {
 template <typename Stub>
 int CountReplies(Stub &stub) {
   grpc::ClientContext ctx;
-  // CHECK-NOTES: :[[@LINE-1]]:23: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
   demo::Req req;
   auto reader = stub.ServerStream(&ctx, req);
   // CHECK-NOTES: :[[@LINE-1]]:22: warning: streaming RPC 'ServerStream' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
+  // CHECK-NOTES: :[[@LINE-4]]:23: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
   demo::Resp resp;
   int n = 0;
   while (reader->Read(&resp))
@@ -185,7 +185,6 @@ public:
   void OnReadDone(bool ok) override {
     if (ok && ++count_ == 10)
       ctx_.TryCancel();
-    // CHECK-NOTES: :[[@LINE-1]]:12: note: this TryCancel() runs only after the peer has answered; it does not end a call the peer has stalled
     if (ok)
       StartRead(&resp_);
   }
@@ -194,6 +193,7 @@ public:
 private:
   grpc::ClientContext ctx_;
   // CHECK-NOTES: :[[@LINE-1]]:23: note: 'ctx_' is a member of 'TenReader'; no method of 'TenReader' sets a deadline on it or cancels it without waiting for the peer
+  // CHECK-NOTES: :[[@LINE-9]]:12: note: this TryCancel() runs only after the peer has answered; it does not end a call the peer has stalled
   demo::Resp resp_;
   int count_ = 0;
 };
@@ -201,17 +201,17 @@ private:
 // The same with a sync stream: the cancel follows a Read() that blocks.
 int ReadTen(demo::Demo::Stub &stub) {
   grpc::ClientContext ctx;
-  // CHECK-NOTES: :[[@LINE-1]]:23: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
   demo::Req req;
   auto reader = stub.ServerStream(&ctx, req);
   // CHECK-NOTES: :[[@LINE-1]]:22: warning: streaming RPC 'ServerStream' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
-  // CHECK-NOTES: :[[@LINE-2]]:3: note: set a deadline of 30 seconds before the RPC starts
+  // CHECK-NOTES: :[[@LINE-4]]:23: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
+  // CHECK-NOTES: :[[@LINE+6]]:11: note: this TryCancel() runs only after the peer has answered; it does not end a call the peer has stalled
+  // CHECK-NOTES: :[[@LINE-4]]:3: note: set a deadline of 30 seconds before the RPC starts
   demo::Resp resp;
   int n = 0;
   while (reader->Read(&resp))
     if (++n == 10)
       ctx.TryCancel();
-  // CHECK-NOTES: :[[@LINE-1]]:11: note: this TryCancel() runs only after the peer has answered; it does not end a call the peer has stalled
   reader->Finish();
   return n;
 }
