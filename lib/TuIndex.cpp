@@ -90,6 +90,7 @@ public:
     if (!Callee)
       return true;
     Index.Sites[Callee->getCanonicalDecl()].push_back(Call);
+    noteLaunch(*Call);
     if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call))
       if (const CXXMethodDecl *MD = Member->getMethodDecl())
         if (MD->isVirtual() && !isQualifiedCall(*Member))
@@ -121,6 +122,7 @@ public:
   bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
     Index.Sites[Construct->getConstructor()->getCanonicalDecl()].push_back(
         Construct);
+    noteLaunch(*Construct);
     return true;
   }
 
@@ -165,6 +167,12 @@ public:
   }
 
 private:
+  void noteLaunch(const Expr &Site) {
+    unsigned FirstArg = 0;
+    if (const FunctionDecl *Runs = TuIndex::launchedFunction(Site, FirstArg))
+      Index.Sites[Runs->getCanonicalDecl()].push_back(&Site);
+  }
+
   static bool isQualifiedCall(const CXXMemberCallExpr &Call) {
     const auto *Member =
         llvm::dyn_cast<MemberExpr>(Call.getCallee()->IgnoreParenImpCasts());
@@ -187,6 +195,123 @@ private:
   llvm::DenseMap<const ValueDecl *, llvm::SmallVector<const LambdaExpr *, 1>>
       Targets;
 };
+
+namespace {
+
+bool isThreadType(QualType T) {
+  const auto *RD = T.isNull() ? nullptr : T.getNonReferenceType()->getAsCXXRecordDecl();
+  return RD && (hasQualifiedName(RD, "::std::thread") ||
+                hasQualifiedName(RD, "::std::jthread"));
+}
+
+/// A container (std::vector<std::thread>, ...) whose elements are threads.
+bool isThreadContainer(QualType T) {
+  const auto *Spec = llvm::dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      T.isNull() ? nullptr : T.getNonReferenceType()->getAsCXXRecordDecl());
+  return Spec && Spec->getTemplateArgs().size() >= 1 &&
+         Spec->getTemplateArgs()[0].getKind() == TemplateArgument::Type &&
+         isThreadType(Spec->getTemplateArgs()[0].getAsType());
+}
+
+/// The function \p Callable names: a lambda, `&Class::Method`, `Function`.
+const FunctionDecl *callableFunction(const Expr *Callable) {
+  if (const LambdaExpr *Lambda = lambdaOf(Callable))
+    return Lambda->getCallOperator();
+  const Expr *E = stripValue(Callable);
+  if (const auto *U = llvm::dyn_cast<UnaryOperator>(E))
+    if (U->getOpcode() == UO_AddrOf)
+      E = stripValue(U->getSubExpr());
+  if (const auto *Ref = llvm::dyn_cast<DeclRefExpr>(E))
+    return llvm::dyn_cast<FunctionDecl>(Ref->getDecl());
+  return nullptr;
+}
+
+} // namespace
+
+const FunctionDecl *TuIndex::launchedFunction(const Expr &Site,
+                                              unsigned &FirstArg) {
+  llvm::SmallVector<const Expr *, 4> Args;
+  if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(&Site)) {
+    if (!isThreadType(Construct->getType()) || Construct->getNumArgs() == 0 ||
+        Construct->getConstructor()->isCopyOrMoveConstructor())
+      return nullptr;
+    Args.append(Construct->arg_begin(), Construct->arg_end());
+  } else if (const auto *Call = llvm::dyn_cast<CallExpr>(&Site)) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (!Callee)
+      return nullptr;
+    if (hasQualifiedName(Callee, "::std::async")) {
+      Args.append(Call->arg_begin(), Call->arg_end());
+      // std::async(std::launch::async, f, args...)
+      if (!Args.empty() && !callableFunction(Args.front()))
+        Args.erase(Args.begin());
+    } else if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call)) {
+      const CXXMethodDecl *MD = Member->getMethodDecl();
+      if (!MD || !MD->getIdentifier() ||
+          !(MD->getName() == "emplace_back" || MD->getName() == "emplace") ||
+          !isThreadContainer(Member->getImplicitObjectArgument()->getType()))
+        return nullptr;
+      Args.append(Call->arg_begin(), Call->arg_end());
+    } else {
+      return nullptr;
+    }
+  } else {
+    return nullptr;
+  }
+  if (Args.empty())
+    return nullptr;
+  const FunctionDecl *Runs = callableFunction(Args.front());
+  if (!Runs)
+    return nullptr;
+  // Where the first parameter's argument is: after the callable, and after
+  // the object for a member function.
+  const auto *Method = llvm::dyn_cast<CXXMethodDecl>(Runs);
+  bool NeedsObject = Method && !Method->isStatic() && !Method->getParent()->isLambda();
+  // Index of Args.front() within the site's own argument list.
+  unsigned CallableAt = 0;
+  if (const auto *Call = llvm::dyn_cast<CallExpr>(&Site))
+    for (unsigned I = 0; I < Call->getNumArgs(); ++I)
+      if (Call->getArg(I) == Args.front())
+        CallableAt = I;
+  FirstArg = CallableAt + 1 + (NeedsObject ? 1 : 0);
+  return Runs;
+}
+
+const Expr *TuIndex::argumentFor(const Expr &Site, const FunctionDecl &Fn,
+                                 unsigned Param) {
+  const FunctionDecl *Canonical = Fn.getCanonicalDecl();
+  unsigned FirstArg = 0;
+  if (const FunctionDecl *Runs = launchedFunction(Site, FirstArg);
+      Runs && Runs->getCanonicalDecl() == Canonical) {
+    unsigned At = FirstArg + Param;
+    if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(&Site))
+      return At < Construct->getNumArgs() ? Construct->getArg(At) : nullptr;
+    const auto *Call = llvm::cast<CallExpr>(&Site);
+    return At < Call->getNumArgs() ? Call->getArg(At) : nullptr;
+  }
+  if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(&Site))
+    return Construct->getConstructor()->getCanonicalDecl() == Canonical &&
+                   Param < Construct->getNumArgs()
+               ? Construct->getArg(Param)
+               : nullptr;
+  const auto *Call = llvm::dyn_cast<CallExpr>(&Site);
+  if (!Call)
+    return nullptr;
+  const FunctionDecl *Callee = Call->getDirectCallee();
+  // make_unique<T>(args...) for T's constructor: the same arguments.
+  if (Callee && llvm::isa<CXXConstructorDecl>(Fn) &&
+      (hasQualifiedName(Callee, "::std::make_unique") ||
+       hasQualifiedName(Callee, "::std::make_shared")))
+    return Param < Call->getNumArgs() ? Call->getArg(Param) : nullptr;
+  // operator(): a lambda or std::function call passes the object first.
+  unsigned At = Param;
+  if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call))
+    if (Op->getOperator() == OO_Call)
+      At = Param + 1;
+  if (Callee && isRepeatingAlgorithm(*Callee))
+    return nullptr; // an element of the range
+  return At < Call->getNumArgs() ? Call->getArg(At) : nullptr;
+}
 
 const TuIndex &TuIndex::get(ASTContext &Ctx) {
   std::unique_ptr<TuIndex> &Index = IndexByContext[&Ctx];

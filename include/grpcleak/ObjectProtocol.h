@@ -25,6 +25,7 @@
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include <optional>
 
 namespace grpcleak {
@@ -35,8 +36,16 @@ bool isServerHolder(clang::QualType T);
 /// to one. \p ServerQueue tells which.
 bool isCompletionQueueHolder(clang::QualType T, bool *ServerQueue = nullptr);
 
-/// The variable or field a member call is made on: `q.Next()`, `q->Next()`
-/// through a smart pointer, `q_->Shutdown()`, `this->q_.Next()`.
+/// The variable or field whose object \p E reaches, looking through what
+/// only leads to it: a smart pointer's `->`, `*` and get(), `&` and `*`, an
+/// element of a container (`qs_[i]`, `qs_.at(i)`, front(), an iterator, a
+/// range-for variable over it), and a local pointer, reference or iterator
+/// initialised so (`auto *cq = cq_.get();`). A container stands for all its
+/// elements.
+const clang::ValueDecl *holderOf(const clang::Expr *E);
+
+/// The holder (holderOf) of the object a member call is made on:
+/// `q.Next()`, `q->Next()`, `q_->Shutdown()`, `qs_[i]->Next()`.
 const clang::ValueDecl *objectOf(const clang::CXXMemberCallExpr &Call);
 
 /// True if \p Call calls method \p Name of grpc::Server (or its
@@ -152,18 +161,89 @@ bool queueMayBeShutDown(const clang::ValueDecl &Queue);
 const clang::CallExpr *serverShutdownAfter(const FunctionFlow &Flow,
                                            const clang::CallExpr &QueueShutdown);
 
-/// For a queue \p Queue shut down by \p Shutdown and destroyed at the end of
-/// \p Flow's function (a local, or a member in the destructor): the shortest
-/// path from the shutdown to the end of the function on which it is not
-/// drained. Drained: Next() or AsyncNext() on it, a join() (of a poller
-/// thread that drains it), a call that receives it (a helper may drain it),
-/// a throw. The path's ExitReturn is the return it leaves by, null if it
-/// falls off the end of the body. std::nullopt when every path drains it,
-/// when the queue outlives the function, or when \p Shutdown is not in
-/// \p Flow.
-std::optional<FlowPath> findUndrainedQueuePath(const FunctionFlow &Flow,
-                                               const clang::CallExpr &Shutdown,
-                                               const clang::ValueDecl &Queue);
+//===--- Threads that poll a queue ----------------------------------------===//
+
+/// A loop that polls a completion queue (Next() or AsyncNext() on it).
+struct QueuePoll {
+  const clang::ValueDecl *Queue = nullptr;
+  const clang::CallExpr *Poll = nullptr;
+  const clang::Stmt *Loop = nullptr;
+  /// True if the loop can end before the queue is shut down and empty: its
+  /// condition tests something else too (`while (running_ && ...)`,
+  /// `while (!stop_) { AsyncNext(..., deadline) }`), or a break or return
+  /// leaves it on another test (`if (!ok) break;`). False for loops that
+  /// end only when Next() returns false or AsyncNext() SHUTDOWN, and for
+  /// loops that never end.
+  bool LeavesEarly = false;
+  /// What ends it early: the condition, or the break or return.
+  const clang::Stmt *EarlyExit = nullptr;
+};
+
+/// The innermost loop around \p S within \p Fn (not around a lambda
+/// that contains \p S), or null.
+const clang::Stmt *enclosingLoopIn(const clang::Stmt &S,
+                                   const clang::FunctionDecl &Fn);
+
+/// The polling loops over owned queues (ownedQueueOf) in \p Fn and in the
+/// functions of this TU it calls, two levels down.
+llvm::SmallVector<QueuePoll, 2> queuePolls(const clang::FunctionDecl &Fn);
+
+/// The functions the threads held by \p Thread run (a std::thread member or
+/// local, a smart pointer to one, a container of them), as far as this TU
+/// shows: the lambdas and functions launched into it by the code that owns
+/// it (its class and subclasses, or its function).
+llvm::SmallVector<const clang::FunctionDecl *, 2>
+threadFunctions(const clang::ValueDecl &Thread);
+
+/// For a `t.join()` (or a join of each thread of a container): the holder
+/// of the threads joined, or null when \p Call is not such a join.
+const clang::ValueDecl *joinedThreads(const clang::CallExpr &Call);
+
+/// A join() that never returns: the joined thread polls \p Queue in a loop
+/// that ends only after the queue is shut down, and \p Flow's function shuts
+/// it down only after the join.
+struct JoinBeforeShutdown {
+  QueuePoll Poller;
+  /// The queue's shutdown, reachable after the join.
+  const clang::CallExpr *LaterShutdown = nullptr;
+};
+std::optional<JoinBeforeShutdown>
+findJoinBeforeShutdown(const FunctionFlow &Flow, const clang::CallExpr &Join);
+
+/// A queue shut down by \p Shutdown and not drained.
+struct UndrainedQueue {
+  /// From the shutdown to the end of the function.
+  FlowPath Path;
+  /// A join() on the path of a thread whose polling loop can end before the
+  /// queue is drained, and that loop; null when there is none.
+  const clang::CallExpr *Join = nullptr;
+  std::optional<QueuePoll> EarlyPoller;
+  /// True for a member shut down outside its class's destructor (a stop
+  /// method) when no code of its class drains it.
+  bool NeverDrained = false;
+};
+
+/// For a queue \p Queue shut down by \p Shutdown: the shortest path from
+/// the shutdown to the end of the function on which it is not drained, when
+/// it is destroyed there (a local; a member in the destructor) or nothing
+/// else drains it (a member no code of its class drains). Drained: Next() or
+/// AsyncNext() on it, a join() of its poller threads (unless their polling
+/// loops can end before the queue is drained), a call that receives it (a
+/// helper may drain it), a throw. std::nullopt when every path drains it,
+/// when something else may, or when \p Shutdown is not in \p Flow.
+std::optional<UndrainedQueue> findUndrainedQueue(const FunctionFlow &Flow,
+                                                 const clang::CallExpr &Shutdown,
+                                                 const clang::ValueDecl &Queue);
+
+/// An `AsyncNext()` on a local queue with an operation pending on it, whose
+/// TIMEOUT branch (`if (cq.AsyncNext(...) == TIMEOUT)`, also through a
+/// status variable) leads to the end of the function without consuming the
+/// operation's event (Next(), AsyncNext(), a helper given the queue): the
+/// queue is destroyed with the event still to come, which aborts the
+/// process when it arrives. The path from the test to the exit, or
+/// std::nullopt.
+std::optional<FlowPath> findTimeoutAbandonment(const FunctionFlow &Flow,
+                                               const clang::CallExpr &AsyncNext);
 
 } // namespace grpcleak
 

@@ -32,12 +32,27 @@ public:
   /// Every call and construction site of \p Fn (a lambda's call operator
   /// included): direct calls; `std::make_unique<T>`/`make_shared<T>` for
   /// T's constructors; std algorithms that run a lambda once per element;
-  /// calls of a `std::function` variable or member that holds a lambda; and,
+  /// calls of a `std::function` variable or member that holds a lambda;
+  /// thread launches (launchedFunction); and,
   /// for a method that overrides a virtual one, the virtual calls of the
   /// method it overrides (they may dispatch to it). For the last two, the
   /// site's direct callee is not \p Fn.
   llvm::SmallVector<const clang::Expr *, 4>
   callSitesOf(const clang::FunctionDecl &Fn) const;
+
+  /// The expression \p Site passes for parameter \p Param of \p Fn (one of
+  /// callSitesOf(Fn)), or null when it passes none that we can name.
+  static const clang::Expr *argumentFor(const clang::Expr &Site,
+                                        const clang::FunctionDecl &Fn,
+                                        unsigned Param);
+
+  /// The function a thread launch runs, and the position of the first
+  /// argument it is given: `std::thread(f, args...)`, `std::jthread`,
+  /// `std::async([policy,] f, args...)`, `threads.emplace_back(f, args...)`
+  /// on a container of threads; for `&Class::Method`, the object comes
+  /// first. Null if \p Site is not a launch or runs something unnamed.
+  static const clang::FunctionDecl *launchedFunction(const clang::Expr &Site,
+                                                     unsigned &FirstArg);
 
   /// True if \p Site is a std algorithm call that runs a lambda repeatedly.
   bool isRepeatingSite(const clang::Expr *Site) const {

@@ -758,7 +758,9 @@ struct StopOnly {
     const FunctionFlow *Flow = flowAround(*Shutdown, Ctx);
     if (!Queue || !Flow)
       return std::nullopt;
-    return findUndrainedQueuePath(*Flow, *Shutdown, *Queue);
+    std::optional<UndrainedQueue> Undrained =
+        findUndrainedQueue(*Flow, *Shutdown, *Queue);
+    return Undrained ? std::optional<FlowPath>(Undrained->Path) : std::nullopt;
   };
   for (llvm::StringRef Fn :
        {"Drained", "DrainedWithAsyncNext", "DrainedByHelper", "Thrown",
