@@ -1,6 +1,7 @@
 //===- CqShutdownCheck.cpp - grpc-leak-cq-shutdown ------------------------===//
 
 #include "CqShutdownCheck.h"
+#include "grpcleak/AstUtil.h"
 #include "grpcleak/ObjectProtocol.h"
 #include "grpcleak/Repetition.h"
 #include "grpcleak/TuIndex.h"
@@ -127,8 +128,12 @@ void CqShutdownCheck::checkShutdown(const CXXMemberCallExpr &Shutdown,
            "completion queue %0 is shut down before the server that uses it; "
            "shut the server down first, then the queue, then drain it")
           << Queue;
-      diag(Later->getExprLoc(), "the server is shut down here, after its queue",
-           DiagnosticIDs::Note);
+      bool InBase = ::grpcleak::enclosingCallable(*Later, Ctx) != &Fn;
+      diag(Later->getExprLoc(),
+           "the server is shut down here, after its queue%select{|, by a base "
+           "class's destructor, which runs after this one}0",
+           DiagnosticIDs::Note)
+          << InBase;
       noteInstantiation(Fn);
       return;
     }

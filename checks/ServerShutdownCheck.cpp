@@ -12,7 +12,7 @@ namespace clang::tidy::grpcleak {
 ServerShutdownCheck::ServerShutdownCheck(StringRef Name,
                                          ClangTidyContext *Context)
     : GrpcLeakCheck(Name, Context),
-      CheckShutdownDeadline(Options.get("CheckShutdownDeadline", false)),
+      CheckShutdownDeadline(Options.get("CheckShutdownDeadline", true)),
       GraceSeconds(Options.get("GraceSeconds", 10U)),
       CheckSignalHandlers(Options.get("CheckSignalHandlers", true)),
       SignalHandlerCallDepth(Options.get("SignalHandlerCallDepth", 3U)) {}
@@ -78,13 +78,29 @@ void ServerShutdownCheck::checkStartedServer(const CallExpr &Start,
   if (!Flow)
     return;
   const ValueDecl *Holder = ::grpcleak::startedServerHolder(Start, Ctx);
-  if (!Holder)
+  const FunctionDecl &Fn = Flow->function();
+  if (!Holder || !firstInstance(Start.getExprLoc(), Fn))
     return;
 
   if (const auto *Field = llvm::dyn_cast<FieldDecl>(Holder)) {
-    // A member: the class must shut it down somewhere (destructor, Stop()).
-    if (::grpcleak::classMayShutDownServer(*Field))
+    // A member: the class must shut it down somewhere (destructor, Stop()),
+    // and that code must run.
+    if (::grpcleak::classMayShutDownServer(*Field)) {
+      const CXXDestructorDecl *Dtor = nullptr;
+      if (const CXXNewExpr *Leaked = ::grpcleak::leakedOwnerOf(*Field, Dtor)) {
+        diag(Start.getExprLoc(),
+             "gRPC server %0 is started here and shut down only by the "
+             "destructor of %1, which never runs: the object is never deleted")
+            << Field << Dtor->getParent();
+        diag(Leaked->getBeginLoc(),
+             "%0 is created here and kept by a global pointer that nothing "
+             "deletes; shut the server down from a stop method called at exit",
+             DiagnosticIDs::Note)
+            << Leaked->getAllocatedType();
+        noteInstantiation(Fn);
+      }
       return;
+    }
     diag(Start.getExprLoc(),
          "gRPC server %0 is started here but no method of its class shuts it "
          "down; ~Server() will then shut it down with no deadline, waiting "
@@ -95,6 +111,7 @@ void ServerShutdownCheck::checkStartedServer(const CallExpr &Start,
          "destructor or a stop method",
          DiagnosticIDs::Note)
         << Field;
+    noteInstantiation(Fn);
     return;
   }
   const auto *Var = llvm::dyn_cast<VarDecl>(Holder);
@@ -119,19 +136,24 @@ void ServerShutdownCheck::checkStartedServer(const CallExpr &Start,
          "reaches the end of the function without calling Shutdown() on %0",
          DiagnosticIDs::Note)
         << Var;
+  noteInstantiation(Fn);
 }
 
 void ServerShutdownCheck::checkShutdownDeadline(const CXXMemberCallExpr &Shutdown,
                                                 ASTContext &Ctx) {
-  if (!::grpcleak::isServerCall(Shutdown, "Shutdown") ||
-      !analyzableFunctionAround(Shutdown, Ctx))
+  const FunctionDecl *Fn = analyzableFunctionAround(Shutdown, Ctx);
+  if (!::grpcleak::isServerCall(Shutdown, "Shutdown") || !Fn ||
+      !firstInstance(Shutdown.getExprLoc(), *Fn))
     return;
   diag(Shutdown.getExprLoc(),
        "Shutdown() without a deadline waits for every in-flight call to "
        "finish, however long it takes; pass a deadline after which pending "
        "calls are cancelled");
-  if (GraceSeconds == 0 || Shutdown.getRParenLoc().isMacroID())
+  if (GraceSeconds == 0 || Shutdown.getRParenLoc().isMacroID() ||
+      isTemplateInstance(*Fn)) {
+    noteInstantiation(*Fn);
     return;
+  }
   diag(Shutdown.getRParenLoc(), "give in-flight calls %0 seconds",
        DiagnosticIDs::Note)
       << GraceSeconds

@@ -23,8 +23,8 @@ const CoreHandlePair CoreHandles[] = {
 };
 
 const ReleasePrerequisite Prerequisites[] = {
-#define GRPC_CORE_RELEASE_NEEDS(Release, Prerequisite, Step)                   \
-  {#Release, Prerequisite, Step},
+#define GRPC_CORE_RELEASE_NEEDS(Release, Prerequisite, Step, Since)            \
+  {#Release, Prerequisite, Step, Since},
 #include "grpcleak/GrpcApi.def"
 };
 

@@ -331,10 +331,15 @@ HandleLifetimeAnalysis::checkReleaseOrder(const CallExpr &Release,
       continue;
     llvm::SmallVector<llvm::StringRef, 2> Steps;
     Needs.Prerequisite.split(Steps, '|');
+    // Walking back from the release: the rule is broken by a path that
+    // reaches the handle's creation (or, for a rule that holds only since
+    // some call, that call) without passing the prerequisite.
+    bool Always = Needs.Since.empty();
     auto Judge = [&](const Stmt &S) {
       if (const auto *Decl = llvm::dyn_cast<DeclStmt>(&S))
-        return llvm::is_contained(Decl->decls(), Var) ? Verdict::Violated
-                                                      : Verdict::Continue;
+        return !llvm::is_contained(Decl->decls(), Var) ? Verdict::Continue
+               : Always                                ? Verdict::Violated
+                                                       : Verdict::Discharged;
       const auto *Call = llvm::dyn_cast<CallExpr>(&S);
       if (!Call || Call->getNumArgs() == 0)
         return Verdict::Continue;
@@ -348,6 +353,8 @@ HandleLifetimeAnalysis::checkReleaseOrder(const CallExpr &Release,
         return Verdict::Discharged;
       if (llvm::is_contained(Steps, FD->getName()))
         return Verdict::Discharged;
+      if (!Always && FD->getName() == Needs.Since)
+        return Verdict::Violated;
       // A helper we cannot see into, or one of this TU: it may do the step.
       if (!isCoreApiFunction(FD))
         return Verdict::Discharged;

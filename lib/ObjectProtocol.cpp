@@ -349,6 +349,68 @@ bool classMayShutDownServer(const FieldDecl &Server) {
   });
 }
 
+const CXXNewExpr *leakedOwnerOf(const FieldDecl &Server,
+                                const CXXDestructorDecl *&ShutsDown) {
+  ShutsDown = nullptr;
+  ASTContext &Ctx = Server.getASTContext();
+  const auto *Class = llvm::dyn_cast<CXXRecordDecl>(Server.getParent());
+  if (!Class)
+    return nullptr;
+  // Released somewhere other than a destructor (or maybe: a method unseen)?
+  bool Elsewhere = anyMethodMay(Server, [&](const Stmt &S, const FieldDecl &M) {
+    if (!releasesServer(S, M))
+      return false;
+    const auto *Dtor =
+        llvm::dyn_cast_or_null<CXXDestructorDecl>(enclosingCallable(S, Ctx));
+    if (!Dtor)
+      return true;
+    if (!ShutsDown)
+      ShutsDown = Dtor;
+    return false;
+  });
+  if (Elsewhere || !ShutsDown)
+    return nullptr;
+  const TuIndex &Index = TuIndex::get(Ctx);
+  llvm::SmallVector<const CXXRecordDecl *, 4> Classes{Class};
+  for (const CXXRecordDecl *Derived : Index.subclassesOf(*Class))
+    Classes.push_back(Derived);
+  for (const CXXRecordDecl *Made : Classes) {
+    if (!Made->hasDefinition())
+      continue;
+    for (const CXXConstructorDecl *Ctor : Made->getDefinition()->ctors())
+      for (const Expr *Site : Index.callSitesOf(*Ctor)) {
+        ParentList Parents = parentsOf(Ctx, *Site);
+        const auto *New =
+            Parents.size() == 1 ? Parents[0].get<CXXNewExpr>() : nullptr;
+        if (!New)
+          continue;
+        // Held where? `g = new C`, `static C *g = new C`.
+        const ValueDecl *Holder = nullptr;
+        ParentList Up = parentsOf(Ctx, *New);
+        while (Up.size() == 1 && !Holder) {
+          if (const auto *Var = Up[0].get<VarDecl>()) {
+            Holder = Var;
+          } else if (const auto *Assign = Up[0].get<BinaryOperator>()) {
+            if (Assign->getOpcode() == BO_Assign)
+              Holder = holderOf(Assign->getLHS());
+            break;
+          } else if (const auto *E = Up[0].get<Expr>();
+                     E && llvm::isa<ImplicitCastExpr, ParenExpr>(E)) {
+            Up = parentsOf(Ctx, *E);
+            continue;
+          } else {
+            break;
+          }
+        }
+        const auto *Var = llvm::dyn_cast_or_null<VarDecl>(Holder);
+        if (Var && Var->getType()->isPointerType() && Var->hasGlobalStorage() &&
+            !Index.isDeleted(*Var))
+          return New;
+      }
+  }
+  return nullptr;
+}
+
 std::optional<FlowPath> findUnshutServerPath(const FunctionFlow &Flow,
                                              const CallExpr &Start,
                                              const VarDecl &Server) {
@@ -526,7 +588,34 @@ const CallExpr *serverShutdownAfter(const FunctionFlow &Flow,
     const auto *Call = llvm::dyn_cast<CallExpr>(&S);
     return Call && isServerCall(*Call, "Shutdown");
   };
-  return llvm::cast_or_null<CallExpr>(findReachable(Flow, *At, IsServerShutdown));
+  if (const auto *Later = llvm::cast_or_null<CallExpr>(
+          findReachable(Flow, *At, IsServerShutdown)))
+    return Later;
+  // In a destructor, the bases' destructors run after its body: a server
+  // shut down there is shut down after this queue, unless this destructor
+  // already shut a server down before the queue on every path.
+  const auto *Dtor = llvm::dyn_cast<CXXDestructorDecl>(&Flow.function());
+  if (!Dtor)
+    return nullptr;
+  const CallExpr *InBase = nullptr;
+  derivesFrom(*Dtor->getParent(), [&](const CXXRecordDecl &Base) {
+    const CXXDestructorDecl *BaseDtor =
+        Base.hasDefinition() ? Base.getDefinition()->getDestructor() : nullptr;
+    const FunctionDecl *Def = nullptr;
+    if (BaseDtor && BaseDtor->hasBody(Def))
+      anyStatement(Def->getBody(), [&](const Stmt &S) {
+        if (IsServerShutdown(S))
+          InBase = llvm::cast<CallExpr>(&S);
+        return InBase != nullptr;
+      });
+    return InBase != nullptr;
+  });
+  if (!InBase)
+    return nullptr;
+  auto Judge = [&](const Stmt &S) {
+    return IsServerShutdown(S) ? Verdict::Discharged : Verdict::Continue;
+  };
+  return findPathBackward(Flow, *At, Judge) ? InBase : nullptr;
 }
 
 //===--- Threads that poll a queue ----------------------------------------===//

@@ -49,8 +49,9 @@ bool isStdFunction(QualType T) {
   return RD && isInstanceOfTemplate(*RD, "::std::function");
 }
 
-/// The variable or field a std::function call or assignment names.
-const ValueDecl *functionObject(const Expr *E) {
+/// The variable or field \p E names (a std::function called or assigned, a
+/// pointer deleted).
+const ValueDecl *namedHolder(const Expr *E) {
   E = stripValue(E);
   if (const auto *Ref = llvm::dyn_cast<DeclRefExpr>(E))
     return Ref->getDecl();
@@ -84,7 +85,7 @@ public:
     if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call))
       if (Op->getOperator() == OO_Call && Op->getNumArgs() >= 1 &&
           isStdFunction(Op->getArg(0)->getType()))
-        if (const ValueDecl *Object = functionObject(Op->getArg(0)))
+        if (const ValueDecl *Object = namedHolder(Op->getArg(0)))
           FunctionCalls.push_back({Object, Call});
     const FunctionDecl *Callee = Call->getDirectCallee();
     if (!Callee)
@@ -115,7 +116,7 @@ public:
     if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call))
       if (Op->getOperator() == OO_Equal && Op->getNumArgs() == 2 &&
           isStdFunction(Op->getArg(0)->getType()))
-        noteTarget(functionObject(Op->getArg(0)), Op->getArg(1));
+        noteTarget(namedHolder(Op->getArg(0)), Op->getArg(1));
     return true;
   }
 
@@ -142,6 +143,12 @@ public:
       if (const FieldDecl *Field = Init->getMember())
         if (isStdFunction(Field->getType()))
           noteTarget(Field, Init->getInit());
+    return true;
+  }
+
+  bool VisitCXXDeleteExpr(CXXDeleteExpr *Delete) {
+    if (const ValueDecl *Deleted = namedHolder(Delete->getArgument()))
+      Index.Deleted.insert(Deleted);
     return true;
   }
 

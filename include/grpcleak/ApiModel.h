@@ -52,6 +52,8 @@ struct ReleasePrerequisite {
   llvm::StringRef Prerequisite;
   /// The missing step, for diagnostics ("shut down", "drained").
   llvm::StringRef Step;
+  /// If not empty: the rule holds only on paths through this call.
+  llvm::StringRef Since;
 };
 llvm::ArrayRef<ReleasePrerequisite> releasePrerequisites();
 

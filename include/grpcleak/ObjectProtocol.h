@@ -107,6 +107,15 @@ std::optional<bool> serverFailureBranchIsTrue(const clang::Expr *Cond,
 /// method of the class ever shuts the server down.
 bool classMayShutDownServer(const clang::FieldDecl &Server);
 
+/// For a server member \p Server that only a destructor of its class (or of
+/// a subclass) shuts down: a `new` of that class in this TU whose object is
+/// never deleted, so that destructor never runs; the object is held by a
+/// raw pointer with static storage (a global, a static member or a static
+/// local: the leaky singleton) that no `delete` of this TU names. Null
+/// otherwise, and when some other method shuts the server down or may.
+const clang::CXXNewExpr *leakedOwnerOf(const clang::FieldDecl &Server,
+                                       const clang::CXXDestructorDecl *&ShutsDown);
+
 /// For a server started by \p Start into the local variable \p Server: the
 /// shortest path from the start to the end of the function on which nothing
 /// releases it (releasesServer). The failure branch of a test of the server
@@ -156,8 +165,10 @@ bool shutsDownOrHandsOnQueue(const clang::Stmt &S, const clang::ValueDecl &Queue
 bool queueMayBeShutDown(const clang::ValueDecl &Queue);
 
 /// A Server::Shutdown() (of any server) reachable after the queue shutdown
-/// \p QueueShutdown in \p Flow: the server would still post on a queue that
-/// is shut down. Null if there is none.
+/// \p QueueShutdown in \p Flow, or, in a destructor, made by a base class's
+/// destructor (which runs after it) when no server was shut down before the
+/// queue: the server would still post on a queue that is shut down. Null if
+/// there is none.
 const clang::CallExpr *serverShutdownAfter(const FunctionFlow &Flow,
                                            const clang::CallExpr &QueueShutdown);
 

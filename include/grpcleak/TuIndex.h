@@ -17,6 +17,7 @@
 #include "clang/AST/Expr.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 
 namespace grpcleak {
@@ -59,6 +60,12 @@ public:
     return Repeating.lookup(Site);
   }
 
+  /// True if a `delete` in this TU deletes what \p Holder (a variable or a
+  /// field) points to.
+  bool isDeleted(const clang::ValueDecl &Holder) const {
+    return Deleted.contains(&Holder);
+  }
+
   /// The classes of this TU that derive from \p Class, directly or not.
   llvm::SmallVector<const clang::CXXRecordDecl *, 4>
   subclassesOf(const clang::CXXRecordDecl &Class) const;
@@ -70,6 +77,7 @@ private:
   /// Virtual calls, keyed by the method named at the call.
   llvm::DenseMap<const clang::FunctionDecl *, SiteList> VirtualSites;
   llvm::DenseMap<const clang::Expr *, bool> Repeating;
+  llvm::DenseSet<const clang::ValueDecl *> Deleted;
   llvm::DenseMap<const clang::CXXRecordDecl *,
                  llvm::SmallVector<const clang::CXXRecordDecl *, 2>>
       DirectSubclasses;

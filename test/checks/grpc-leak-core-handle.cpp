@@ -193,6 +193,27 @@ void ServerNotShutDown() {
 
 // ===== Not reported ==========================================================
 
+// A server whose port failed to bind is destroyed without a shutdown: it
+// never started and has no listener, so gRPC 1.51's Server::Orphan() needs
+// none (src/core/lib/surface/server.cc).
+int ServeOrFail(const char *address, grpc_completion_queue *cq) {
+  grpc_server *server = grpc_server_create(nullptr, nullptr);
+  grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+  int port = grpc_server_add_http2_port(server, address, creds);
+  grpc_server_credentials_release(creds);
+  if (port == 0) {
+    grpc_server_destroy(server);
+    return -1;
+  }
+  grpc_server_register_completion_queue(server, cq, nullptr);
+  grpc_server_start(server);
+  grpc_server_shutdown_and_notify(server, cq, nullptr);
+  grpc_completion_queue_pluck(cq, nullptr, gpr_inf_future(GPR_CLOCK_REALTIME),
+                              nullptr);
+  grpc_server_destroy(server);
+  return port;
+}
+
 // The full queue lifecycle, the drain as a helper of this file.
 static void Drain(grpc_completion_queue *cq) {
   while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr).type !=

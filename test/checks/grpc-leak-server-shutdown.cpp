@@ -1,11 +1,13 @@
-// RUN: %check_grpc_leak %s grpc-leak-server-shutdown %t -- -- %grpc_flags
+// RUN: %check_grpc_leak %s grpc-leak-server-shutdown %t \
+// RUN:   -config="{CheckOptions: {grpc-leak-server-shutdown.CheckShutdownDeadline: false}}" -- -- %grpc_flags
 // RUN: %check_grpc_leak -check-suffix=DEADLINE --fix-notes %s grpc-leak-server-shutdown %t.deadline \
-// RUN:   -config="{CheckOptions: {grpc-leak-server-shutdown.CheckShutdownDeadline: true, grpc-leak-server-shutdown.CheckSignalHandlers: false}}" -- -- %grpc_flags
+// RUN:   -config="{CheckOptions: {grpc-leak-server-shutdown.CheckSignalHandlers: false}}" -- -- %grpc_flags
 // RUN: clang++-22 -fsyntax-only %grpc_flags %t.deadline.cpp
 //
 // A started grpc::Server that reaches the end of its owner's life without
 // Shutdown(); gRPC shutdown or blocking calls made from a signal handler;
-// with CheckShutdownDeadline, Shutdown() with no deadline (and its fix-it).
+// Shutdown() with no deadline (and its fix-it; on by default, turned off by
+// CheckShutdownDeadline: false in the first run).
 
 #include <chrono>
 #include <csignal>
