@@ -132,7 +132,8 @@ void ServerShutdownCheck::checkShutdownDeadline(const CXXMemberCallExpr &Shutdow
        "calls are cancelled");
   if (GraceSeconds == 0 || Shutdown.getRParenLoc().isMacroID())
     return;
-  diag(Shutdown.getRParenLoc(), "give in-flight calls %0 seconds",
+  // The quick fix's title in editors (clangd): says what the edit does.
+  diag(Shutdown.getRParenLoc(), "pass a %0 s deadline to Shutdown()",
        DiagnosticIDs::Note)
       << GraceSeconds
       << FixItHint::CreateInsertion(
