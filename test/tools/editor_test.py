@@ -31,18 +31,17 @@ Exit status: the editor's (0 when the driver saw every step), 1 otherwise.
 """
 
 import argparse
-import ctypes
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
+from reaper import become_subreaper, kill_tree, reap_leftovers
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOCUMENTED_PATH = "/opt/grpc-leak-tidy/bin/grpc-leak-clangd"
-PR_SET_CHILD_SUBREAPER = 36
 
 
 def snippet(guide, editor):
@@ -69,65 +68,6 @@ def configured_parents(path):
         if parent == path:
             return found
         path = parent
-
-
-def descendants_of_us():
-    """Process ids whose parent is this process (with the subreaper set,
-    every orphaned descendant of ours ends up here)."""
-    me, found = os.getpid(), []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry, encoding="utf-8", errors="replace") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command name is in parentheses and may contain spaces.
-        fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == me:
-            found.append(int(entry))
-    return found
-
-
-def kill_tree(pid):
-    """Kill a process and everything below it, by process id."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry, encoding="utf-8", errors="replace") as f:
-                    stat = f.read()
-                children.setdefault(int(stat[stat.rfind(")") + 2:].split()[1]), []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    order, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        order.append(current)
-        stack.extend(children.get(current, []))
-    for victim in order:
-        try:
-            os.kill(victim, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def reap_leftovers():
-    """Kill and reap what the editor left running; returns how many."""
-    count = 0
-    for _ in range(50):
-        pids = descendants_of_us()
-        if not pids:
-            break
-        for pid in pids:
-            kill_tree(pid)
-            count += 1
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-    return count
 
 
 def main(argv):
@@ -193,9 +133,7 @@ def main(argv):
     with open(init, "w", encoding="utf-8") as f:
         f.write(text)
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        sys.exit("editor_test: prctl(PR_SET_CHILD_SUBREAPER) failed")
+    become_subreaper()
     log_path = os.path.join(work, "editor.log")
     start = time.monotonic()
     with open(log_path, "wb") as log:
