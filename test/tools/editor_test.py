@@ -4,14 +4,15 @@ configured as docs/user-guide.md says, and print what the editor saw.
 
     editor_test.py EDITOR --guide GUIDE --clangd PATH --source FILE
                    --include DIR --work DIR --check CHECK --action REGEX
-                   [--timeout SECONDS]
+                   [--timeout SECONDS] [--same-in FILE]...
 
 EDITOR is `neovim` or `emacs`. Steps:
   * The guide's snippet for EDITOR (the fenced block after the line
     `<!-- editor snippet: EDITOR -->`) becomes the user's init file in a
     fresh home directory (~/.config/nvim/init.lua; ~/.emacs.d/init.el, which
     Emacs in batch mode loads with -l), with the one change a user makes:
-    the documented install path of grpc-leak-clangd replaced by PATH.
+    the documented install path of grpc-leak-clangd replaced by PATH. Each
+    --same-in FILE (the README) must show the snippet unchanged.
   * A project: a copy of FILE and build/compile_commands.json (clang++
     -std=c++17 -I DIR), nothing else: no .clangd, no .clang-tidy (a test
     fails if the project or a parent directory has one).
@@ -81,9 +82,16 @@ def main(argv):
     parser.add_argument("--check", required=True)
     parser.add_argument("--action", required=True)
     parser.add_argument("--timeout", type=float, default=90.0)
+    parser.add_argument("--same-in", action="append", default=[], metavar="FILE",
+                        help="another document that shows the snippet: it must show it unchanged")
     args = parser.parse_args(argv)
 
     text = snippet(args.guide, args.editor)
+    for other in args.same_in:
+        with open(other, encoding="utf-8") as f:
+            if text not in f.read():
+                sys.exit("editor_test: %s does not show the %s snippet of %s as it is there"
+                         % (other, args.editor, args.guide))
     if text.count(DOCUMENTED_PATH) != 1:
         sys.exit("editor_test: the %s snippet names %s %d times, not once"
                  % (args.editor, DOCUMENTED_PATH, text.count(DOCUMENTED_PATH)))
