@@ -497,7 +497,7 @@ def main(argv=None):
                     results[index] = (path, code, output, log_path)
                     try:
                         for result in merge_sarif.read_log(log_path).get("runs", [{}])[0].get("results", []):
-                            if not is_compiler_error(result):
+                            if not is_compiler_error(result) and (touched is None or touches(result, touched)):
                                 seen_so_far.add(merge_sarif.result_key(result))
                     except (ValueError, IndexError, AttributeError):
                         pass
