@@ -93,7 +93,6 @@ def main(argv):
         resources = driver.execute_script("return performance.getEntriesByType('resource').length")
         print("resources loaded: %d" % resources)
         if args.screenshot:
-            driver.find_element(By.ID, "all") if count else None
             driver.save_screenshot(args.screenshot)
         errors = 0
         for entry in driver.get_log("browser"):
