@@ -154,7 +154,8 @@ void ServerShutdownCheck::checkShutdownDeadline(const CXXMemberCallExpr &Shutdow
     noteInstantiation(*Fn);
     return;
   }
-  diag(Shutdown.getRParenLoc(), "give in-flight calls %0 seconds",
+  // The quick fix's title in editors (clangd): says what the edit does.
+  diag(Shutdown.getRParenLoc(), "pass a %0 s deadline to Shutdown()",
        DiagnosticIDs::Note)
       << GraceSeconds
       << FixItHint::CreateInsertion(

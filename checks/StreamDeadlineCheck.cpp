@@ -191,9 +191,11 @@ void StreamDeadlineCheck::offerDeadlineFix(const CallExpr &Call,
                      "std::chrono::seconds(" +
                      std::to_string(FixItTimeoutSeconds) + "));" +
                      (Indent.empty() && Column > 1 ? " " : "\n" + Indent.str());
-  diag(Insert, "set a deadline of %0 seconds before the RPC starts",
-       DiagnosticIDs::Note)
-      << FixItTimeoutSeconds << FixItHint::CreateInsertion(Insert, Text);
+  // Editors (through clangd) show this message as the title of the quick
+  // fix, so it says what the edit does.
+  diag(Insert, "set a %0 s deadline on %1", DiagnosticIDs::Note)
+      << FixItTimeoutSeconds << &Context
+      << FixItHint::CreateInsertion(Insert, Text);
 }
 
 } // namespace clang::tidy::grpcleak

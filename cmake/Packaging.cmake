@@ -35,7 +35,7 @@ install(FILES examples/CMakeLists.txt examples/README.md examples/.clang-tidy
   DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples" COMPONENT tools)
 
 # The CI recipes' scripts (docs/ci.md) and the Bazel aspect.
-install(PROGRAMS scripts/grpc-leak-ci.py scripts/merge-sarif.py scripts/shard-compdb.py
+install(PROGRAMS scripts/grpc-leak-ci.py scripts/grpc-leak-report.py scripts/merge-sarif.py scripts/shard-compdb.py
                  scripts/grpc-leak-tidy-sarif
   DESTINATION "${CMAKE_INSTALL_DATADIR}/grpc-leak-tidy/ci" COMPONENT tools)
 install(DIRECTORY bazel/ DESTINATION "${CMAKE_INSTALL_DATADIR}/grpc-leak-tidy/bazel" COMPONENT tools)

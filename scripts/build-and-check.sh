@@ -12,8 +12,6 @@ shift 2
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
 cmake --build "$build" "-j${JOBS:-2}"
-# The SARIF SDK's validator (npm), for the SARIF test; skipped if npm is absent.
-bash scripts/install-sarif-validator.sh "$build/sarif-tools" || true
 mkdir -p "$build/logs"
 set +e
 cmake --build "$build" --target check 2>&1 | tee "$build/logs/check.log"

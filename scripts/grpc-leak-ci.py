@@ -22,9 +22,16 @@ release or a deadline, and the warning then stays on an unchanged line (the
 call that creates the handle, or starts the stream), while a note points at
 the changed place (the declaration, the return that now leaks).
 
+Reports: --sarif FILE (the merged log), --codequality FILE (GitLab Code
+Quality), --html DIR (a self-contained page with the code of every finding;
+see scripts/grpc-leak-report.py). On a terminal, a progress line shows the
+files done, the findings so far, the time elapsed and an estimate of the time
+left; in a log (not a terminal), --verbose prints one line per finished file.
+A table of the findings per check ends every run.
+
 Exit code: 0 nothing found; 1 findings (0 with --exit-zero); 2 a file could
 not be analysed (compiler errors, a crash, a timeout), or a usage error.
-The SARIF log is written in every case. Python 3 standard library only.
+The reports are written in every case. Python 3 standard library only.
 """
 
 import argparse
@@ -53,11 +60,46 @@ def _load(name, filename):
 
 shard_compdb = _load("shard_compdb", "shard-compdb.py")
 merge_sarif = _load("merge_sarif", "merge-sarif.py")
+reports = _load("grpc_leak_report", "grpc-leak-report.py")
 
 
 def log(args, message):
     if not args.quiet:
         print("grpc-leak-ci: " + message, file=sys.stderr, flush=True)
+
+
+def duration(seconds):
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return "%d:%02d:%02d" % (seconds // 3600, seconds // 60 % 60, seconds % 60)
+    return "%d:%02d" % (seconds // 60, seconds % 60)
+
+
+class Progress:
+    """One status line on a terminal, rewritten in place: files done of the
+    total, findings so far, time elapsed and an estimate of the time left."""
+
+    def __init__(self, stream, total, enabled):
+        self.stream, self.total, self.enabled = stream, total, enabled
+        self.start = time.monotonic()
+        self.width = 0
+
+    def show(self, done, findings):
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.start
+        left = duration(elapsed / done * (self.total - done)) if done else "?"
+        line = "grpc-leak-ci: %d/%d files, %d finding%s, %s elapsed, ~%s left" % (
+            done, self.total, findings, "" if findings == 1 else "s", duration(elapsed), left)
+        self.stream.write("\r" + line + " " * max(0, self.width - len(line)))
+        self.stream.flush()
+        self.width = len(line)
+
+    def clear(self):
+        if self.enabled and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
 
 
 # --- diffs -------------------------------------------------------------------
@@ -322,8 +364,57 @@ def parse_args(argv):
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 when there are findings")
     parser.add_argument("--github-annotations", action="store_true",
                         help="also print each finding as a GitHub Actions annotation")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--codequality", metavar="FILE",
+                        help="also write the findings as a GitLab Code Quality report (paths relative "
+                             "to --relative-to, else the current directory)")
+    parser.add_argument("--html", metavar="DIR", help="also write a self-contained HTML report, DIR/index.html")
+    parser.add_argument("--verbose", action="store_true",
+                        help="one line per finished file (on a terminal, instead of the progress line)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress line and no line per file (the final table stays)")
     return parser.parse_args(argv)
+
+
+def enabled_checks(args, tidy):
+    """The grpc-leak-* checks this run enables (grpc-leak-tidy --list-checks
+    with the run's -checks and arguments); empty if that fails."""
+    command = [tidy, "--list-checks"]
+    if args.checks:
+        command.append("--checks=" + args.checks)
+    command += [a for a in args.tidy_arg if a.startswith(("--config", "-config", "--checks", "-checks"))]
+    try:
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if done.returncode != 0:
+        return []
+    return sorted({line.strip() for line in done.stdout.splitlines()
+                   if line.strip().startswith("grpc-leak-")})
+
+
+def print_table(findings, checks, stream):
+    """The findings per check (every enabled grpc-leak-* check, and any other
+    check that found something), with the number of files they are in."""
+    by_rule = {check: [] for check in checks}
+    for result in findings:
+        by_rule.setdefault(result.get("ruleId", "?"), []).append(result)
+
+    def files(results):
+        return len({physical_path(r) for r in results})
+
+    rows = [(rule, len(results), files(results)) for rule, results in sorted(by_rule.items())]
+    rows.append(("total", len(findings), files(findings)))
+    width = max(len("check"), *(len(row[0]) for row in rows))
+    print("grpc-leak-ci: findings per check:", file=stream)
+    print("  %-*s  %8s  %5s" % (width, "check", "findings", "files"), file=stream)
+    for rule, count, in_files in rows:
+        print("  %-*s  %8d  %5d" % (width, rule, count, in_files), file=stream)
+
+
+def physical_path(result):
+    locations = result.get("locations") or [{}]
+    return uri_path(locations[0].get("physicalLocation", {}).get("artifactLocation", {}).get("uri"))
 
 
 def choose_files(args, entries, touched):
@@ -383,6 +474,11 @@ def main(argv=None):
     start = time.monotonic()
     log(args, "analysing %d file%s with %d job%s (%s)" % (
         len(files), "" if len(files) == 1 else "s", args.jobs, "" if args.jobs == 1 else "s", tidy))
+    # A terminal gets the progress line; a log gets a line per file only
+    # with --verbose (which also replaces the progress line on a terminal).
+    progress = Progress(sys.stderr, len(files),
+                        sys.stderr.isatty() and not args.quiet and not args.verbose)
+    seen_so_far = set()
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             futures = {}
@@ -390,12 +486,27 @@ def main(argv=None):
                 log_path = os.path.join(log_dir, "%05d-%s.sarif" % (index, os.path.basename(path)))
                 futures[pool.submit(analyse, args, tidy, args.build, path, log_path)] = (index, log_path)
             results = {}
-            for count, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                index, log_path = futures[future]
-                path, code, output, seconds = future.result()
-                results[index] = (path, code, output, log_path)
-                state = "ok" if code == 0 else ("timed out" if code is None else "exit %d" % code)
-                log(args, "[%d/%d] %s (%.1fs, %s)" % (count, len(files), display_path(path), seconds, state))
+            pending = set(futures)
+            progress.show(0, 0)
+            while pending:
+                done, pending = concurrent.futures.wait(
+                    pending, timeout=1.0, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    index, log_path = futures[future]
+                    path, code, output, seconds = future.result()
+                    results[index] = (path, code, output, log_path)
+                    try:
+                        for result in merge_sarif.read_log(log_path).get("runs", [{}])[0].get("results", []):
+                            if not is_compiler_error(result) and (touched is None or touches(result, touched)):
+                                seen_so_far.add(merge_sarif.result_key(result))
+                    except (ValueError, IndexError, AttributeError):
+                        pass
+                    if args.verbose and not args.quiet:
+                        state = "ok" if code == 0 else ("timed out" if code is None else "exit %d" % code)
+                        log(args, "[%d/%d] %s (%.1fs, %s)" % (
+                            len(results), len(files), display_path(path), seconds, state))
+                progress.show(len(results), len(seen_so_far))
+        progress.clear()
         for index in sorted(results):
             path, code, output, log_path = results[index]
             uri = "file://" + urllib.parse.quote(os.path.abspath(path))
@@ -430,6 +541,13 @@ def main(argv=None):
         if args.github_annotations:
             print("::error file=%s::grpc-leak-tidy %s on this file (compiler errors?); see the log"
                   % (github_escape(display_path(path), True), what))
+    if args.codequality or args.html:
+        report_findings, problems = reports.read_findings(merged)
+        base = os.path.abspath(args.relative_to or os.getcwd())
+        if args.codequality:
+            reports.write_code_quality(report_findings, args.codequality, base)
+        if args.html:
+            reports.write_html(report_findings, problems, args.html, base, files_analysed=len(files))
     if args.sarif:
         if args.relative_to:
             merge_sarif.relativize(merged, args.relative_to)
@@ -446,9 +564,12 @@ def main(argv=None):
         summary += " on changed lines"
     if failed:
         summary += ", %d file%s not analysed" % (len(failed), "" if len(failed) == 1 else "s")
-    if args.sarif:
-        summary += "; SARIF: %s" % args.sarif
+    written = [("SARIF", args.sarif), ("Code Quality", args.codequality),
+               ("HTML", os.path.join(args.html, "index.html") if args.html else None)]
+    if any(path for _, path in written):
+        summary += "; " + ", ".join("%s: %s" % (what, path) for what, path in written if path)
     sys.stdout.flush()
+    print_table(findings, enabled_checks(args, tidy), sys.stderr)
     print("grpc-leak-ci: %s [%.1fs]" % (summary, time.monotonic() - start), file=sys.stderr)
     if failed:
         return 2

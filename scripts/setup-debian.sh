@@ -3,8 +3,13 @@
 # bookworm: Clang/LLVM (22 by default, or the major version given, e.g. 19)
 # with the clang-tidy and clangd libraries, lit and FileCheck, gRPC 1.51 with
 # protoc and grpc_cpp_plugin, gRPC's .proto files, GoogleTest, Ninja and
-# CMake, dpkg-dev (the .deb's library dependencies), and pre-commit, Bazel and
-# clang-tidy-22's run-clang-tidy-22 (the CI recipes' tests).
+# CMake, dpkg-dev (the .deb's library dependencies), pre-commit, Bazel and
+# clang-tidy-22's run-clang-tidy-22 (the CI recipes' tests), Neovim and Emacs
+# with Eglot (the editor tests), Chromium with its WebDriver and Selenium (the
+# HTML report's browser test), and Node.js with npm, with which it then
+# installs the SARIF SDK's validator (scripts/install-sarif-validator.sh).
+# Every test needs it all: test/tools/test-setup.test fails if a tool is
+# missing.
 # Usage: scripts/setup-debian.sh [LLVM_MAJOR]
 set -euo pipefail
 llvm="${1:-22}"
@@ -21,7 +26,13 @@ packages=(
   libgtest-dev cmake ninja-build python3
   dpkg-dev pre-commit bazel-bootstrap
   gnuplot-nox iproute2 procps
+  neovim emacs-nox elpa-eglot
+  chromium chromium-driver python3-selenium
 )
+# Node.js and npm: Debian's packages, unless the commands are there already
+# (NodeSource's nodejs package, say, ships npm and conflicts with Debian's).
+command -v node > /dev/null 2>&1 || packages+=(nodejs)
+command -v npm > /dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,8 +40,11 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "setup-debian: all packages already installed"
-  exit 0
+else
+  echo "setup-debian: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "setup-debian: installing ${missing[*]}"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The SARIF validator, from npm, for the user who runs the tests.
+validator=$(bash "$(dirname "$0")/install-sarif-validator.sh") || exit 1
+echo "setup-debian: SARIF validator: $validator"

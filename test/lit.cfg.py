@@ -7,6 +7,7 @@
 import os
 import shlex
 import shutil
+import subprocess
 
 import lit.formats
 
@@ -57,18 +58,68 @@ config.substitutions.append(("%build_root", config.grpcleak_obj_root))
 config.substitutions.append(("%cmake", config.cmake))
 config.substitutions.append(("%tools", os.path.join(config.test_source_root, "tools")))
 
-# The SARIF SDK's validator, where scripts/install-sarif-validator.sh put it
-# (<build>/sarif-tools): test/tools/sarif-validate.test needs it. Its launcher
-# is a node script.
-sarif_multitool = os.path.join(config.grpcleak_obj_root, "sarif-tools",
-                               "node_modules", ".bin", "sarif-multitool")
-if os.path.exists(sarif_multitool) and shutil.which("node"):
-    config.available_features.add("sarif-multitool")
+# Tools some tests need beyond the build's own. scripts/setup-debian.sh
+# installs every one; a test whose tool is missing cannot run (lit reports it
+# UNSUPPORTED), and tools/test-setup.test then fails, naming what is missing
+# and how to install it: a skipped test is a broken setup, never silent.
+missing_tools = []
+
+
+def need(feature, found, how):
+    if found:
+        config.available_features.add(feature)
+    else:
+        missing_tools.append("%s (%s)" % (feature, how))
+
+
+def runs(command):
+    try:
+        return subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+# The SARIF SDK's validator (sarif-validate.test, ci-sarif-validate.test):
+# $GRPCLEAK_SARIF_MULTITOOL, else where scripts/install-sarif-validator.sh
+# puts it by default (scripts/setup-debian.sh runs it), else <build>/sarif-tools.
+# Its launcher is a node script.
+sarif_candidates = [
+    os.environ.get("GRPCLEAK_SARIF_MULTITOOL", ""),
+    os.path.join(os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share"),
+                 "grpc-leak-tidy", "sarif-tools", "node_modules", ".bin", "sarif-multitool"),
+    os.path.join(config.grpcleak_obj_root, "sarif-tools", "node_modules", ".bin", "sarif-multitool"),
+]
+sarif_multitool = next((c for c in sarif_candidates if c and os.path.exists(c)), None)
+need("sarif-multitool", sarif_multitool and shutil.which("node"),
+     "scripts/install-sarif-validator.sh, which needs npm and nodejs")
+if sarif_multitool:
     config.substitutions.append(("%sarif_multitool", sarif_multitool))
 
 # CI recipe tests: ci-pre-commit.test needs pre-commit, ci-bazel.test needs
 # Bazel (Debian: bazel-bootstrap).
-if shutil.which("pre-commit"):
-    config.available_features.add("pre-commit")
-if shutil.which("bazel"):
-    config.available_features.add("bazel")
+need("pre-commit", shutil.which("pre-commit"), "Debian package pre-commit")
+need("bazel", shutil.which("bazel"), "Debian package bazel-bootstrap")
+
+# Editor tests (editor-neovim.test, editor-emacs.test): Neovim with its
+# built-in LSP client (0.7 or later), Emacs with Eglot.
+need("neovim", shutil.which("nvim") and runs(["nvim", "--headless", "-u", "NONE", "-i", "NONE", "-n",
+                                              "+lua if vim.fn.has('nvim-0.7') ~= 1 then os.exit(1) end",
+                                              "+qall!"]),
+     "Debian package neovim, 0.7 or later")
+need("emacs-eglot", shutil.which("emacs") and runs(["emacs", "--batch", "--eval", "(require 'eglot)"]),
+     "Debian packages emacs-nox and elpa-eglot")
+
+# The HTML report's browser test (ci-html.test): Chromium, its WebDriver and
+# Selenium, from the Python the tests run with or else Debian's python3 (where
+# python3-selenium installs it).
+selenium_python = next((p for p in (python, "/usr/bin/python3")
+                        if runs([p, "-c", "import selenium.webdriver"])), None)
+need("chromium", shutil.which("chromium") and shutil.which("chromedriver") and selenium_python,
+     "Debian packages chromium, chromium-driver and python3-selenium")
+if selenium_python:
+    config.substitutions.append(("%selenium_python", selenium_python))
+
+for tool in missing_tools:
+    lit_config.note("missing test tool: %s" % tool)
+config.substitutions.append(("%missing_test_tools", "; ".join(missing_tools) or "none"))

@@ -166,5 +166,6 @@ void InstallFlagHandler() {
 void StopNow(grpc::Server &server) {
   server.Shutdown();
   // CHECK-MESSAGES-DEADLINE: :[[@LINE-1]]:10: warning: Shutdown() without a deadline waits for every in-flight call to finish, however long it takes; pass a deadline after which pending calls are cancelled [grpc-leak-server-shutdown]
+  // CHECK-MESSAGES-DEADLINE: :[[@LINE-2]]:19: note: pass a 10 s deadline to Shutdown(){{$}}
   // CHECK-FIXES-DEADLINE: {{^}}  server.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));{{$}}
 }

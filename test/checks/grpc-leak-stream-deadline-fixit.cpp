@@ -24,6 +24,9 @@ int Count(demo::Demo::Stub &stub) {
   demo::Req req;
   auto reader = stub.ServerStream(&ctx, req);
   // CHECK-MESSAGES: :[[@LINE-1]]:22: warning: streaming RPC 'ServerStream' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
+  // The note that carries the fix-it says what it does (clangd makes it the
+  // quick fix's title):
+  // CHECK-MESSAGES: :[[@LINE-4]]:3: note: set a 30 s deadline on 'ctx'{{$}}
   // CHECK-FIXES: {{^}}  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));{{$}}
   // CHECK-FIXES-NEXT: {{^}}  auto reader = stub.ServerStream(&ctx, req);{{$}}
   // CHECK-FIXES-SECONDS: {{^}}  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));{{$}}
@@ -40,6 +43,7 @@ void Nested(demo::Demo::Stub &stub, bool go) {
   if (go) {
     auto stream = stub.Bidi(ctx.get());
     // CHECK-MESSAGES: :[[@LINE-1]]:24: warning: streaming RPC 'Bidi' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
+    // CHECK-MESSAGES: :[[@LINE-2]]:5: note: set a 30 s deadline on 'ctx'{{$}}
     // CHECK-FIXES: {{^}}    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));{{$}}
     // CHECK-FIXES-NEXT: {{^}}    auto stream = stub.Bidi(ctx.get());{{$}}
     stream->Finish();

@@ -27,6 +27,22 @@
   ci_tool.py bazel-workspace WS OFFLINE ASPECT_REPO
       writes WS/WORKSPACE declaring rules_cc and rules_java from OFFLINE and
       grpc_leak_tidy from ASPECT_REPO
+  ci_tool.py codequality FILE        checks a GitLab Code Quality report
+      against the fields GitLab documents (a JSON array of objects with
+      description, check_name, fingerprint, severity, location.path and
+      location.lines.begin: non-empty strings, severity one of info, minor,
+      major, critical, blocker, a relative path without "./", a line >= 1,
+      fingerprints unique); prints each problem and fails, else one line per
+      issue, sorted: "<check> <path>:<line> <fingerprint's first 12>", then
+      "issues <n>"
+  ci_tool.py codequality-compare OLD NEW
+      how the issues of NEW relate to OLD's by fingerprint: "same <check>
+      <old line> -> <new line>", "new <check> <line>", "gone <check> <line>"
+  ci_tool.py pty-run OUT SECONDS COMMAND...
+      runs COMMAND with its stderr on a pseudo-terminal (stdout to
+      OUT.stdout), for at most SECONDS; writes what the terminal received to
+      OUT with each carriage return shown as "<CR>" and a line break (the
+      progress line rewrites itself with them); exits with COMMAND's status
 """
 
 import importlib.util
@@ -221,6 +237,110 @@ def cmd_bazel_workspace(argv):
         f.write('local_repository(name = "grpc_leak_tidy", path = "%s")\n' % aspect_dir)
 
 
+CODEQUALITY_SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
+
+
+def _codequality_problems(report):
+    problems, fingerprints = [], set()
+    if not isinstance(report, list):
+        return ["the report is not a JSON array"]
+    for i, issue in enumerate(report):
+        where = "issue %d" % i
+        if not isinstance(issue, dict):
+            problems.append("%s: not an object" % where)
+            continue
+        for field in ("description", "check_name", "fingerprint"):
+            if not isinstance(issue.get(field), str) or not issue[field]:
+                problems.append("%s: %s is not a non-empty string" % (where, field))
+        if issue.get("severity") not in CODEQUALITY_SEVERITIES:
+            problems.append("%s: severity %r is not one of %s" % (
+                where, issue.get("severity"), ", ".join(sorted(CODEQUALITY_SEVERITIES))))
+        location = issue.get("location")
+        path = location.get("path") if isinstance(location, dict) else None
+        if not isinstance(path, str) or not path or path.startswith(("/", "./")):
+            problems.append("%s: location.path %r is not a relative path" % (where, path))
+        lines = location.get("lines") if isinstance(location, dict) else None
+        begin = lines.get("begin") if isinstance(lines, dict) else None
+        if not isinstance(begin, int) or isinstance(begin, bool) or begin < 1:
+            problems.append("%s: location.lines.begin %r is not a line number" % (where, begin))
+        if issue.get("fingerprint") in fingerprints:
+            problems.append("%s: fingerprint %s is not unique" % (where, issue.get("fingerprint")))
+        fingerprints.add(issue.get("fingerprint"))
+    return problems
+
+
+def cmd_codequality(argv):
+    with open(argv[0], encoding="utf-8") as f:
+        report = json.load(f)
+    problems = _codequality_problems(report)
+    for problem in problems:
+        print("problem: %s" % problem)
+    if problems:
+        sys.exit(1)
+    for line in sorted("%s %s:%d %s" % (i["check_name"], i["location"]["path"],
+                                        i["location"]["lines"]["begin"], i["fingerprint"][:12])
+                       for i in report):
+        print(line)
+    print("issues %d" % len(report))
+
+
+def cmd_codequality_compare(argv):
+    reports = []
+    for name in argv[:2]:
+        with open(name, encoding="utf-8") as f:
+            reports.append({i["fingerprint"]: i for i in json.load(f)})
+    old, new = reports
+    lines = []
+    for fingerprint, issue in new.items():
+        line = issue["location"]["lines"]["begin"]
+        if fingerprint in old:
+            lines.append("same %s %d -> %d" % (issue["check_name"], old[fingerprint]["location"]["lines"]["begin"], line))
+        else:
+            lines.append("new %s %d" % (issue["check_name"], line))
+    for fingerprint, issue in old.items():
+        if fingerprint not in new:
+            lines.append("gone %s %d" % (issue["check_name"], issue["location"]["lines"]["begin"]))
+    for line in sorted(lines):
+        print(line)
+
+
+def cmd_pty_run(argv):
+    import pty
+    import select
+    import time
+    out, seconds, command = argv[0], float(argv[1]), argv[2:]
+    master, slave = pty.openpty()
+    with open(out + ".stdout", "wb") as stdout:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=slave,
+                                start_new_session=True)
+    os.close(slave)
+    received = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not chunk:
+                break
+            received += chunk
+        elif proc.poll() is not None:
+            break
+    try:
+        proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+        sys.exit("pty-run: timed out after %g s" % seconds)
+    os.close(master)
+    text = received.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "<CR>\n")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(text)
+    sys.exit(proc.wait())
+
+
 def cmd_exit_code(argv):
     """Runs the command; succeeds if and only if it exits with the code."""
     code = subprocess.call(argv[1:])
@@ -228,7 +348,8 @@ def cmd_exit_code(argv):
         sys.exit("expected exit code %s, got %d" % (argv[0], code))
 
 
-COMMANDS = {"exit-code": cmd_exit_code, "bazel-workspace": cmd_bazel_workspace, "compdb": cmd_compdb, "files": cmd_files, "summary": cmd_summary,
+COMMANDS = {"codequality": cmd_codequality, "codequality-compare": cmd_codequality_compare,
+            "pty-run": cmd_pty_run, "exit-code": cmd_exit_code, "bazel-workspace": cmd_bazel_workspace, "compdb": cmd_compdb, "files": cmd_files, "summary": cmd_summary,
             "touched": cmd_touched, "step": cmd_step, "precommit-config": cmd_precommit_config,
             "count-commits": cmd_count_commits, "workflow": cmd_workflow, "uris": cmd_uris}
 

@@ -3,6 +3,7 @@
 
 Usage:
   lsp_client.py [--timeout SECONDS] [--settle SECONDS] [--verbose]
+                [--code-actions] [--expect-fixes SARIF]
                 --file SOURCE.cpp -- SERVER_COMMAND [ARGS...]
 
 Contract:
@@ -23,6 +24,21 @@ Contract:
     newlines inside a message print as a literal `\\n`), each followed by
         note: <line>:<col>: <message>
     lines (indented by two spaces) for its relatedInformation entries.
+  * With --code-actions, each diagnostic is followed by the code actions the
+    server offers for it (textDocument/codeAction over its range, with it as
+    the context's only diagnostic), indented by two spaces, as
+        action: <title> (<kind>)[ preferred]
+    each followed by its text edits, indented by four spaces, as
+        edit: <line>:<col>-<line>:<col> <new text as a JSON string>
+    and, last, "server edits unasked: <n>": the workspace/applyEdit requests
+    the server sent (an edit applied without the user choosing it).
+  * With --expect-fixes SARIF (implies --code-actions): every fix in that
+    SARIF log (grpc-leak-tidy --export-sarif of the same file: one per
+    warning or note that carries fix-its) must be offered as a code action
+    on the diagnostic of the same rule and position, titled by the fix's
+    description (the note's message) and making the same edits; prints
+    "fix-its offered as code actions: <k> of <n>" and, for each one missing,
+    "missing: ..."; exit status 1 unless k == n.
   * Then shutdown / exit are sent and the server is given 10 s to exit
     before it (and its process group) is killed.  The server never outlives
     this script.
@@ -83,6 +99,7 @@ class Server:
         self.messages = queue.Queue()
         self.write_lock = threading.Lock()
         self.next_id = 1
+        self.apply_edit_requests = 0
         self.timed_out = threading.Event()
         self.reader = threading.Thread(target=self._read_loop, daemon=True)
         self.reader.start()
@@ -198,6 +215,8 @@ class Server:
         if "id" in item and "method" in item:
             # Server->client request (workDoneProgress/create,
             # workspace/configuration, ...): never leave it pending.
+            if item["method"] == "workspace/applyEdit":
+                self.apply_edit_requests += 1
             self.send({"id": item["id"], "result": None})
         return item
 
@@ -289,6 +308,93 @@ def format_diagnostic(diag):
     return lines
 
 
+def format_range(range_):
+    return "%s-%s" % (format_position(range_.get("start", {})),
+                      format_position(range_.get("end", {})))
+
+
+def code_actions(server, uri, diag, deadline, on_message, offered=None):
+    """Lines describing the code actions offered for one diagnostic; each
+    action is also appended to `offered` as (diagnostic, action)."""
+    request_id = server.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri},
+        "range": diag.get("range"),
+        "context": {"diagnostics": [diag]},
+    })
+    response = wait_response(server, request_id, deadline, on_message)
+    if response is None:
+        raise Timeout("waiting for the code actions of a diagnostic")
+    if "error" in response:
+        raise ProtocolError(f"codeAction failed: {response['error']!r}")
+    lines = []
+    for action in response.get("result") or []:
+        if offered is not None:
+            offered.append((diag, action))
+        lines.append("  action: %s (%s)%s" % (
+            one_line(action.get("title", "")), action.get("kind", "-"),
+            " preferred" if action.get("isPreferred") else ""))
+        changes = (action.get("edit") or {}).get("changes") or {}
+        for edit_uri in sorted(changes):
+            for edit in changes[edit_uri]:
+                lines.append("    edit: %s %s" % (format_range(edit.get("range", {})),
+                                                 json.dumps(edit.get("newText", ""))))
+    return lines
+
+
+def sarif_edits(fix, source_real):
+    """The edits of a SARIF fix in the source file, as code_actions prints
+    them (LSP columns are UTF-16 code units, SARIF's here are bytes + 1; the
+    sources these tests use are ASCII)."""
+    edits = []
+    for change in fix.get("artifactChanges", []):
+        if uri_to_path(change.get("artifactLocation", {}).get("uri", "")) != source_real:
+            return None
+        for replacement in change.get("replacements", []):
+            region = replacement.get("deletedRegion", {})
+            edits.append("%d:%d-%d:%d %s" % (
+                region.get("startLine", 0), region.get("startColumn", 0),
+                region.get("endLine", region.get("startLine", 0)),
+                region.get("endColumn", region.get("startColumn", 0)),
+                json.dumps(replacement.get("insertedContent", {}).get("text", ""))))
+    return sorted(edits)
+
+
+def check_expected_fixes(sarif_path, source_real, offered):
+    with open(sarif_path, encoding="utf-8") as f:
+        log_data = json.load(f)
+    expected, found, missing = 0, 0, []
+    for run in log_data.get("runs", []):
+        for result in run.get("results", []):
+            physical = (result.get("locations") or [{}])[0].get("physicalLocation", {})
+            region = physical.get("region", {})
+            where = (region.get("startLine", 0) - 1, region.get("startColumn", 0) - 1)
+            for fix in result.get("fixes", []):
+                expected += 1
+                title = fix.get("description", {}).get("text", "")
+                want = sarif_edits(fix, source_real)
+                ok = False
+                for diag, action in offered:
+                    start = diag.get("range", {}).get("start", {})
+                    edits = sorted(
+                        "%s %s" % (format_range(e.get("range", {})), json.dumps(e.get("newText", "")))
+                        for changes in ((action.get("edit") or {}).get("changes") or {}).values()
+                        for e in changes)
+                    if (diag.get("code") == result.get("ruleId")
+                            and (start.get("line"), start.get("character")) == where
+                            and action.get("title") == title and edits == want):
+                        ok = True
+                        break
+                if ok:
+                    found += 1
+                else:
+                    missing.append("missing: %s %d:%d %r %s" % (
+                        result.get("ruleId"), where[0] + 1, where[1] + 1, title, want))
+    print("fix-its offered as code actions: %d of %d" % (found, expected))
+    for line in missing:
+        print(line)
+    return 0 if found == expected else 1
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog=os.path.basename(sys.argv[0]),
@@ -300,6 +406,10 @@ def parse_args(argv):
                         help="seconds to wait for a newer publishDiagnostics "
                              "after an empty one (default 5)")
     parser.add_argument("--file", required=True, metavar="SOURCE.cpp", help="source file to open")
+    parser.add_argument("--code-actions", action="store_true",
+                        help="also print the code actions offered for each diagnostic")
+    parser.add_argument("--expect-fixes", metavar="SARIF",
+                        help="check that every fix of this SARIF log is offered as a code action")
     parser.add_argument("--verbose", action="store_true",
                         help="forward server stderr and log LSP traffic")
     if "--" not in argv:
@@ -310,6 +420,8 @@ def parse_args(argv):
     args.command = argv[split + 1:]
     if not args.command:
         parser.error("empty server command after `--`")
+    if args.expect_fixes:
+        args.code_actions = True
     if not args.timeout > 0:
         parser.error("--timeout must be positive")
     if not args.settle >= 0:
@@ -345,6 +457,7 @@ def run(args):
     watchdog.start()
 
     state = {"diagnostics": None, "published_at": None}
+    offered = []
 
     def handle(message):
         if message.get("method") != "textDocument/publishDiagnostics":
@@ -372,6 +485,9 @@ def run(args):
                 "capabilities": {
                     "textDocument": {
                         "publishDiagnostics": {"relatedInformation": True},
+                        "codeAction": {"codeActionLiteralSupport": {
+                            "codeActionKind": {"valueSet": [
+                                "quickfix", "refactor", "source"]}}},
                     },
                 },
                 "initializationOptions": {},
@@ -407,8 +523,15 @@ def run(args):
             for diag in state["diagnostics"]:
                 for line in format_diagnostic(diag):
                     print(line)
-            sys.stdout.flush()
+                if args.code_actions:
+                    for line in code_actions(server, source_uri, diag, deadline, handle, offered):
+                        print(line)
+            if args.code_actions:
+                print("server edits unasked: %d" % server.apply_edit_requests)
             status = 0
+            if args.expect_fixes:
+                status = check_expected_fixes(args.expect_fixes, source_real, offered)
+            sys.stdout.flush()
 
             # Orderly shutdown; problems here are reported but only the hard
             # timeout turns the result into a failure.

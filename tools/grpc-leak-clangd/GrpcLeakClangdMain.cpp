@@ -11,7 +11,8 @@
 //     clangd's 8% bar, see bench/), everything else as clangd decides;
 //   - provideDefaultChecks: when nothing configured any check, clangd's
 //     defaults plus grpc-leak-*. Any user configuration wins as usual.
-// Also finds Clang's resource directory, like grpc-leak-tidy.
+// Also finds Clang's resource directory, like grpc-leak-tidy, and makes
+// `--check=<file>` print warnings (see withCheckWarnings below).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,8 +20,13 @@
 #include "grpcleak/Compat.h"
 
 #include "clang-tidy/ClangTidyOptions.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Process.h"
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace clang {
 namespace clangd {
@@ -73,10 +79,52 @@ TidyProvider grpcLeakProvideDefaultChecks() {
   return WithOurChecks;
 }
 
+namespace {
+
+/// The name of a command-line flag (`--name=value`, `-name`) without its
+/// dashes and value; empty for anything else.
+llvm::StringRef flagName(llvm::StringRef Arg) {
+  if (!Arg.consume_front("-"))
+    return {};
+  Arg.consume_front("-");
+  return Arg.split('=').first;
+}
+
+/// Whether a flag called \p Name is among \p Args or in $CLANGD_FLAGS,
+/// which clangd reads as well.
+bool hasFlag(llvm::ArrayRef<char *> Args, llvm::StringRef Name) {
+  for (const char *Arg : Args.drop_front())
+    if (flagName(Arg) == Name)
+      return true;
+  if (std::optional<std::string> Env =
+          llvm::sys::Process::GetEnv("CLANGD_FLAGS")) {
+    llvm::SmallVector<llvm::StringRef> Words;
+    llvm::StringRef(*Env).split(Words, ' ', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef Word : Words)
+      if (flagName(Word.trim()) == Name)
+        return true;
+  }
+  return false;
+}
+
+/// `clangd --check=<file>` prints only errors unless given --check-warnings,
+/// and every grpc-leak-* diagnostic is a warning: the first thing users run
+/// when their editor shows nothing would show nothing either. In check mode,
+/// --check-warnings is on unless the user sets it (--check-warnings=false
+/// gives clangd's own behaviour); clangd rejects the flag given twice.
+void withCheckWarnings(std::vector<char *> &Args) {
+  static char CheckWarnings[] = "--check-warnings";
+  if (hasFlag(Args, "check") && !hasFlag(Args, "check-warnings"))
+    Args.insert(Args.begin() + 1, CheckWarnings);
+}
+
+} // namespace
+
 int main(int Argc, char **Argv) {
   (void)clang::tidy::GrpcLeakModuleAnchorSource;
   std::string Storage;
   std::vector<char *> Args =
       grpcleak::withResourceDir(Argc, Argv, "--resource-dir=", Storage);
+  withCheckWarnings(Args);
   return clang::clangd::clangdMain(static_cast<int>(Args.size()), Args.data());
 }
