@@ -206,7 +206,7 @@ int ReadTen(demo::Demo::Stub &stub) {
   // CHECK-NOTES: :[[@LINE-1]]:22: warning: streaming RPC 'ServerStream' is started on 'ctx' with no deadline set on some path to it [grpc-leak-stream-deadline]
   // CHECK-NOTES: :[[@LINE-4]]:23: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
   // CHECK-NOTES: :[[@LINE+6]]:11: note: this TryCancel() runs only after the peer has answered; it does not end a call the peer has stalled
-  // CHECK-NOTES: :[[@LINE-4]]:3: note: set a deadline of 30 seconds before the RPC starts
+  // CHECK-NOTES: :[[@LINE-4]]:3: note: set a 30 s deadline on 'ctx'
   demo::Resp resp;
   int n = 0;
   while (reader->Read(&resp))
