@@ -191,6 +191,66 @@ void f(demo::Demo::Stub &s, grpc::ServerContext &server, bool b) {
   FlowCache::clear(Ctx);
 }
 
+TEST(DeadlineAnalysis, OnlyACancelThatRunsWithoutThePeerBounds) {
+  auto AST = test::parse(R"cpp(
+#include <thread>
+#include <grpcpp/grpcpp.h>
+#include "demo.grpc.pb.h"
+void Local(demo::Demo::Stub &s, const bool &stop) {
+  demo::Req q; demo::Resp p;
+  grpc::ClientContext unbounded_after_read;
+  auto r1 = s.ServerStream(&unbounded_after_read, q);
+  while (r1->Read(&p)) unbounded_after_read.TryCancel();
+  grpc::ClientContext bounded_by_thread;
+  std::thread t([&] { while (!stop) {} bounded_by_thread.TryCancel(); });
+  auto r2 = s.ServerStream(&bounded_by_thread, q);
+  t.join();
+}
+struct Reactor : grpc::ClientReadReactor<demo::Resp> {
+  void Start(demo::Demo::Stub *s, const demo::Req *q) { s->async()->ServerStream(&ctx_, q, this); }
+  void OnReadDone(bool ok) override { if (ok) ctx_.TryCancel(); }
+  grpc::ClientContext ctx_;
+};
+struct Watcher {
+  void Start(demo::Demo::Stub &s, const demo::Req &q) { r_ = s.ServerStream(&ctx_, q); }
+  void Stop() { ctx_.TryCancel(); }
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<demo::Resp>> r_;
+};
+)cpp");
+  ASTContext &Ctx = AST->getASTContext();
+  auto Unbounded = test::varsNamed(Ctx, "unbounded_");
+  auto Bounded = test::varsNamed(Ctx, "bounded_");
+  ASSERT_EQ(Unbounded.size(), 1u);
+  ASSERT_EQ(Bounded.size(), 1u);
+  std::optional<MissingDeadline> AfterRead = missingFor(*Unbounded[0], Ctx);
+  ASSERT_TRUE(AfterRead.has_value());
+  EXPECT_NE(AfterRead->PeerDependentCancel, nullptr);
+  EXPECT_FALSE(missingFor(*Bounded[0], Ctx).has_value());
+  // Members: a cancel in a reaction does not bound, one in Stop() does.
+  auto MemberStart = [&](llvm::StringRef Method) -> std::optional<MissingDeadline> {
+    const FunctionDecl *FD = test::functionNamed(Ctx, Method);
+    EXPECT_NE(FD, nullptr);
+    std::optional<MissingDeadline> Result;
+    anyStatement(FD->getBody(), [&](const Stmt &S) {
+      const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+      std::optional<RpcStart> Start =
+          Call ? classifyRpcStart(Call) : std::nullopt;
+      if (!Start)
+        return false;
+      Result = DeadlineAnalysis({}).analyze(*Start, *FlowCache::get(*FD, Ctx));
+      return true;
+    });
+    return Result;
+  };
+  std::optional<MissingDeadline> InReaction = MemberStart("Reactor::Start");
+  ASSERT_TRUE(InReaction.has_value());
+  EXPECT_NE(InReaction->PeerDependentCancel, nullptr);
+  EXPECT_FALSE(MemberStart("Watcher::Start").has_value());
+  FlowCache::clear(Ctx);
+  TuIndex::clear(Ctx);
+}
+
 TEST(Repetition, ChannelsThatDieWithTheIteration) {
   auto AST = test::parse(R"cpp(
 #include <grpcpp/grpcpp.h>

@@ -12,6 +12,7 @@
 #include "grpcleak/AstUtil.h"
 #include "grpcleak/FunctionFlow.h"
 #include "grpcleak/ObjectProtocol.h"
+#include "grpcleak/TuIndex.h"
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -31,6 +32,7 @@ public:
   explicit ForgetCaches(ASTContext &Ctx) : Ctx(Ctx) {}
   ~ForgetCaches() {
     FlowCache::clear(Ctx);
+    TuIndex::clear(Ctx);
     clearParentIndex(Ctx);
   }
 
@@ -775,6 +777,253 @@ struct StopOnly {
   // A member dies at the end of the destructor.
   expectLeavesBy(PathIn("DestructorForgets::~DestructorForgets"), nullptr,
                  "DestructorForgets");
+}
+
+
+//===--- Queues reached indirectly, polling loops, threads ----------------===//
+
+TEST(QueueProtocol, QueuesReachedThroughPointersParametersAndContainers) {
+  auto AST = test::parse(std::string(QueueHeader) + R"cpp(
+#include <vector>
+struct Server {
+  void Start() {
+    worker_ = std::thread(&Server::Poll, this, cq_.get());
+    for (int i = 0; i < 2; ++i)
+      pollers_.emplace_back([this, i] { void *t; bool ok; cqs_[i]->Next(&t, &ok); });
+  }
+  void Poll(grpc::ServerCompletionQueue *cq) { void *t; bool ok; cq->Next(&t, &ok); }
+  void Alias() { auto *cq = cq_.get(); cq->Shutdown(); }
+  void Element() { for (auto &cq : cqs_) cq->Shutdown(); }
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs_;
+  std::vector<grpc::CompletionQueue *> borrowed_;
+  void Borrowed() { borrowed_[0]->Shutdown(); }
+  std::thread worker_;
+  std::vector<std::thread> pollers_;
+};
+void Twice(grpc::CompletionQueue *cq) { cq->Shutdown(); }
+void CallsTwice(grpc::CompletionQueue &a, grpc::CompletionQueue &b) { Twice(&a); Twice(&b); }
+)cpp");
+  ASTContext &Ctx = AST->getASTContext();
+  ForgetCaches Forget(Ctx);
+  auto Owned = [&](llvm::StringRef Fn, llvm::StringRef Method) -> const ValueDecl * {
+    const auto *Call =
+        llvm::dyn_cast_or_null<CXXMemberCallExpr>(callIn(Ctx, Fn, Method));
+    return Call ? ownedQueueOf(*Call) : nullptr;
+  };
+  const FieldDecl *Cq = fieldIn(Ctx, "Server", "cq_");
+  const FieldDecl *Cqs = fieldIn(Ctx, "Server", "cqs_");
+  // A parameter: the queue every launch of the function passes.
+  EXPECT_EQ(Owned("Server::Poll", "Next"), Cq);
+  // A local pointer initialised from the member; a range-for element.
+  EXPECT_EQ(Owned("Server::Alias", "Shutdown"), Cq);
+  EXPECT_EQ(Owned("Server::Element", "Shutdown"), Cqs);
+  // A container of raw pointers, and a parameter given two queues.
+  EXPECT_EQ(Owned("Server::Borrowed", "Shutdown"), nullptr);
+  EXPECT_EQ(Owned("Twice", "Shutdown"), nullptr);
+  // The threads a member holds run Poll and the lambda.
+  const FieldDecl *Worker = fieldIn(Ctx, "Server", "worker_");
+  const FieldDecl *Pollers = fieldIn(Ctx, "Server", "pollers_");
+  ASSERT_NE(Worker, nullptr);
+  ASSERT_NE(Pollers, nullptr);
+  auto WorkerRuns = threadFunctions(*Worker);
+  ASSERT_EQ(WorkerRuns.size(), 1u);
+  EXPECT_EQ(WorkerRuns[0]->getNameAsString(), "Poll");
+  auto PollerRuns = threadFunctions(*Pollers);
+  ASSERT_EQ(PollerRuns.size(), 1u);
+  EXPECT_TRUE(llvm::cast<CXXMethodDecl>(PollerRuns[0])->getParent()->isLambda());
+}
+
+TEST(QueueProtocol, HowPollingLoopsEnd) {
+  auto AST = test::parse(std::string(QueueHeader) + R"cpp(
+#include <atomic>
+struct Loops {
+  void Drains() { void *t; bool ok; while (cq_.Next(&t, &ok)) {} }
+  void DrainsOnStatus() {
+    void *t; bool ok;
+    while (cq_.AsyncNext(&t, &ok, Clock::now()) != grpc::CompletionQueue::SHUTDOWN) {}
+  }
+  void DrainsWithBreak() {
+    void *t; bool ok;
+    while (true) { if (!cq_.Next(&t, &ok)) break; }
+  }
+  void NeverEnds() { void *t; bool ok; while (true) { GPR_ASSERT(cq_.Next(&t, &ok)); } }
+  void EarlyFlag() { void *t; bool ok; while (running_ && cq_.Next(&t, &ok)) {} }
+  void EarlyTimed() {
+    void *t; bool ok;
+    while (running_) {
+      auto st = cq_.AsyncNext(&t, &ok, Clock::now());
+      if (st == grpc::CompletionQueue::SHUTDOWN) break;
+    }
+  }
+  void EarlyOnFailure() { void *t; bool ok; while (cq_.Next(&t, &ok)) { if (!ok) break; } }
+  grpc::CompletionQueue cq_;
+  std::atomic<bool> running_{true};
+};
+)cpp");
+  ASTContext &Ctx = AST->getASTContext();
+  ForgetCaches Forget(Ctx);
+  auto PollOf = [&](llvm::StringRef Fn) -> std::optional<QueuePoll> {
+    const FunctionDecl *FD = test::functionNamed(Ctx, Fn);
+    EXPECT_NE(FD, nullptr) << Fn.str();
+    if (!FD)
+      return std::nullopt;
+    auto Polls = queuePolls(*FD);
+    EXPECT_EQ(Polls.size(), 1u) << Fn.str();
+    return Polls.size() == 1 ? std::optional<QueuePoll>(Polls[0]) : std::nullopt;
+  };
+  for (llvm::StringRef Fn : {"Loops::Drains", "Loops::DrainsOnStatus",
+                             "Loops::DrainsWithBreak", "Loops::NeverEnds"}) {
+    std::optional<QueuePoll> Poll = PollOf(Fn);
+    ASSERT_TRUE(Poll.has_value()) << Fn.str();
+    EXPECT_FALSE(Poll->LeavesEarly) << Fn.str();
+    EXPECT_EQ(Poll->Queue, fieldIn(Ctx, "Loops", "cq_")) << Fn.str();
+  }
+  for (llvm::StringRef Fn :
+       {"Loops::EarlyFlag", "Loops::EarlyTimed", "Loops::EarlyOnFailure"}) {
+    std::optional<QueuePoll> Poll = PollOf(Fn);
+    ASSERT_TRUE(Poll.has_value()) << Fn.str();
+    EXPECT_TRUE(Poll->LeavesEarly) << Fn.str();
+    EXPECT_NE(Poll->EarlyExit, nullptr) << Fn.str();
+  }
+}
+
+TEST(QueueProtocol, JoinsAndDrains) {
+  auto AST = test::parse(std::string(QueueHeader) + R"cpp(
+#include <atomic>
+struct JoinFirst {
+  void Start() { t_ = std::thread([this] { void *x; bool ok; while (cq_->Next(&x, &ok)) {} }); }
+  void Stop() { t_.join(); cq_->Shutdown(); }
+  void StopRight() { cq_->Shutdown(); t_.join(); }
+  std::unique_ptr<grpc::CompletionQueue> cq_;
+  std::thread t_;
+};
+struct FlagPoller {
+  void Start() {
+    t_ = std::thread([this] {
+      void *x; bool ok;
+      while (running_) cq_->AsyncNext(&x, &ok, Clock::now());
+    });
+  }
+  ~FlagPoller() { running_ = false; cq_->Shutdown(); t_.join(); }
+  std::atomic<bool> running_{true};
+  std::unique_ptr<grpc::CompletionQueue> cq_;
+  std::thread t_;
+};
+struct StopMethod {
+  void Start() {
+    t_ = std::thread([this] {
+      void *x; bool ok;
+      while (running_) cq_->AsyncNext(&x, &ok, Clock::now());
+    });
+  }
+  void Stop() { running_ = false; cq_->Shutdown(); t_.join(); }
+  std::atomic<bool> running_{true};
+  std::unique_ptr<grpc::CompletionQueue> cq_;
+  std::thread t_;
+};
+bool Timeout(demo::Demo::Stub &stub) {
+  grpc::CompletionQueue cq; grpc::ClientContext ctx; demo::Req q; demo::Resp p; grpc::Status st;
+  auto rpc = stub.AsyncUnary(&ctx, q, &cq);
+  rpc->Finish(&p, &st, nullptr);
+  void *x; bool ok;
+  if (cq.AsyncNext(&x, &ok, Clock::now()) == grpc::CompletionQueue::TIMEOUT) return false;
+  return ok;
+}
+bool TimeoutTaken(demo::Demo::Stub &stub) {
+  grpc::CompletionQueue cq; grpc::ClientContext ctx; demo::Req q; demo::Resp p; grpc::Status st;
+  auto rpc = stub.AsyncUnary(&ctx, q, &cq);
+  rpc->Finish(&p, &st, nullptr);
+  void *x; bool ok;
+  if (cq.AsyncNext(&x, &ok, Clock::now()) == grpc::CompletionQueue::TIMEOUT) {
+    ctx.TryCancel(); cq.Next(&x, &ok); return false;
+  }
+  return ok;
+}
+bool NothingPending() {
+  grpc::CompletionQueue cq;
+  void *x; bool ok;
+  if (cq.AsyncNext(&x, &ok, Clock::now()) == grpc::CompletionQueue::TIMEOUT) return false;
+  return ok;
+}
+)cpp");
+  ASTContext &Ctx = AST->getASTContext();
+  ForgetCaches Forget(Ctx);
+  auto JoinOrder = [&](llvm::StringRef Fn) {
+    const CallExpr *Join = callIn(Ctx, Fn, "join");
+    const FunctionFlow *Flow = Join ? flowAround(*Join, Ctx) : nullptr;
+    return Flow ? findJoinBeforeShutdown(*Flow, *Join) : std::nullopt;
+  };
+  std::optional<JoinBeforeShutdown> Wrong = JoinOrder("JoinFirst::Stop");
+  ASSERT_TRUE(Wrong.has_value());
+  EXPECT_EQ(Wrong->Poller.Queue, fieldIn(Ctx, "JoinFirst", "cq_"));
+  EXPECT_EQ(Wrong->LaterShutdown, callIn(Ctx, "JoinFirst::Stop", "Shutdown"));
+  EXPECT_FALSE(JoinOrder("JoinFirst::StopRight").has_value());
+
+  auto Undrained = [&](llvm::StringRef Fn) -> std::optional<UndrainedQueue> {
+    const auto *Shutdown =
+        llvm::dyn_cast_or_null<CXXMemberCallExpr>(callIn(Ctx, Fn, "Shutdown"));
+    const ValueDecl *Queue = Shutdown ? ownedQueueOf(*Shutdown) : nullptr;
+    const FunctionFlow *Flow = Shutdown ? flowAround(*Shutdown, Ctx) : nullptr;
+    return Queue && Flow ? findUndrainedQueue(*Flow, *Shutdown, *Queue)
+                         : std::nullopt;
+  };
+  // Joining a poller that drains is a drain; one that leaves on a flag is not.
+  EXPECT_FALSE(Undrained("JoinFirst::StopRight").has_value());
+  std::optional<UndrainedQueue> Flag = Undrained("FlagPoller::~FlagPoller");
+  ASSERT_TRUE(Flag.has_value());
+  EXPECT_FALSE(Flag->NeverDrained);
+  EXPECT_EQ(Flag->Join, callIn(Ctx, "FlagPoller::~FlagPoller", "join"));
+  ASSERT_TRUE(Flag->EarlyPoller.has_value());
+  // A stop method: the member lives on, and no code of its class drains it.
+  std::optional<UndrainedQueue> Stop = Undrained("StopMethod::Stop");
+  ASSERT_TRUE(Stop.has_value());
+  EXPECT_TRUE(Stop->NeverDrained);
+
+  auto Abandoned = [&](llvm::StringRef Fn) {
+    const CallExpr *AsyncNext = callIn(Ctx, Fn, "AsyncNext");
+    const FunctionFlow *Flow = AsyncNext ? flowAround(*AsyncNext, Ctx) : nullptr;
+    return Flow ? findTimeoutAbandonment(*Flow, *AsyncNext) : std::nullopt;
+  };
+  std::optional<FlowPath> Lost = Abandoned("Timeout");
+  ASSERT_TRUE(Lost.has_value());
+  EXPECT_NE(Lost->ExitReturn, nullptr);
+  EXPECT_FALSE(Abandoned("TimeoutTaken").has_value());
+  EXPECT_FALSE(Abandoned("NothingPending").has_value());
+}
+
+TEST(ServerProtocol, LeakedOwnerNeverRunsItsDestructor) {
+  auto AST = test::parse(std::string(ServerHeader) + R"cpp(
+struct Leaky {
+  ~Leaky() { server_->Shutdown(Clock::now()); }
+  std::unique_ptr<grpc::Server> server_;
+};
+Leaky *g_leaky = new Leaky();
+struct Deleted {
+  ~Deleted() { server_->Shutdown(Clock::now()); }
+  std::unique_ptr<grpc::Server> server_;
+};
+Deleted *g_deleted = new Deleted();
+void TearDown() { delete g_deleted; }
+struct Stoppable {
+  void Stop() { server_->Shutdown(Clock::now()); }
+  ~Stoppable() { Stop(); }
+  std::unique_ptr<grpc::Server> server_;
+};
+Stoppable *g_stoppable = new Stoppable();
+)cpp");
+  ASTContext &Ctx = AST->getASTContext();
+  ForgetCaches Forget(Ctx);
+  const CXXDestructorDecl *Dtor = nullptr;
+  const FieldDecl *Leaky = fieldIn(Ctx, "Leaky", "server_");
+  ASSERT_NE(Leaky, nullptr);
+  const CXXNewExpr *New = leakedOwnerOf(*Leaky, Dtor);
+  ASSERT_NE(New, nullptr);
+  ASSERT_NE(Dtor, nullptr);
+  EXPECT_EQ(Dtor->getParent()->getName(), "Leaky");
+  EXPECT_EQ(leakedOwnerOf(*fieldIn(Ctx, "Deleted", "server_"), Dtor), nullptr);
+  // Shut down in a stop method too: not only the destructor.
+  EXPECT_EQ(leakedOwnerOf(*fieldIn(Ctx, "Stoppable", "server_"), Dtor), nullptr);
 }
 
 } // namespace
