@@ -37,39 +37,88 @@ void StreamDeadlineCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 void StreamDeadlineCheck::registerMatchers(MatchFinder *Finder) {
   // Every generated, generic and callback RPC start takes the context as
   // argument 0; the API model decides the rest.
+  // Helpers of the TU that start one on a context they are given are found
+  // from calls passing a context (by pointer or reference).
+  auto Context = cxxRecordDecl(hasName("::grpc::ClientContext"));
   Finder->addMatcher(
-      cxxMemberCallExpr(
-          hasArgument(0, hasType(hasCanonicalType(pointsTo(
-                             cxxRecordDecl(hasName("::grpc::ClientContext")))))))
+      callExpr(hasAnyArgument(hasType(hasCanonicalType(
+                   anyOf(pointsTo(Context), hasDeclaration(Context))))))
           .bind("call"),
       this);
 }
 
-void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
-  const auto *Call = Result.Nodes.getNodeAs<CXXMemberCallExpr>("call");
-  std::optional<::grpcleak::RpcStart> Start =
-      ::grpcleak::classifyRpcStart(Call);
-  if (!Start || (!Start->Streaming && !CheckUnary))
-    return;
-  const ::grpcleak::FunctionFlow *Flow = flowAround(*Call, *Result.Context);
-  if (!Flow)
-    return;
+/// For a call that hands a context to a function of the TU which starts an
+/// RPC on it (on some path without giving it a deadline first): the start,
+/// as if made at \p Call on that argument; \p Inner is the call inside.
+static std::optional<::grpcleak::RpcStart>
+startedByHelper(const CallExpr &Call, ::grpcleak::DeadlineAnalysis &Analysis,
+                const CallExpr *&Inner) {
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  if (!Callee || ::grpcleak::isInGrpcNamespace(*Callee))
+    return std::nullopt;
+  unsigned Offset =
+      llvm::isa<CXXOperatorCallExpr>(Call) && llvm::isa<CXXMethodDecl>(Callee) ? 1
+                                                                              : 0;
+  for (unsigned I = Offset, E = Call.getNumArgs(); I != E; ++I) {
+    QualType T = Call.getArg(I)->getType();
+    if (!::grpcleak::isClientContextType(T) &&
+        !(T->isPointerType() && ::grpcleak::isClientContextType(T->getPointeeType())))
+      continue;
+    Inner = Analysis.startsOnParam(*Callee, I - Offset);
+    std::optional<::grpcleak::RpcStart> Start =
+        Inner ? ::grpcleak::classifyRpcStart(Inner) : std::nullopt;
+    if (!Start)
+      continue;
+    Start->Call = &Call;
+    Start->Context = Call.getArg(I);
+    return Start;
+  }
+  return std::nullopt;
+}
 
+void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
+  const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   ::grpcleak::DeadlineOptions Opts;
   Opts.TrustServerContextPropagation = TrustServerContextPropagation;
   Opts.TreatTryCancelAsBounded = TreatTryCancelAsBounded;
   Opts.IgnoreContextParameters = IgnoreContextParameters;
   Opts.DeadlineSetterFunctions = DeadlineSetterFunctions.get();
   ::grpcleak::DeadlineAnalysis Analysis(Opts);
+
+  // The RPC start: this call, or one inside the helper this call runs.
+  const CallExpr *Inner = nullptr;
+  std::optional<::grpcleak::RpcStart> Start =
+      ::grpcleak::classifyRpcStart(Call);
+  if (!Start && !isGenerated(Call->getBeginLoc(),
+                             Result.Context->getSourceManager()))
+    Start = startedByHelper(*Call, Analysis, Inner);
+  if (!Start || (!Start->Streaming && !CheckUnary))
+    return;
+  const ::grpcleak::FunctionFlow *Flow = flowAround(*Call, *Result.Context);
+  if (!Flow)
+    return;
+
   std::optional<::grpcleak::MissingDeadline> Missing =
       Analysis.analyze(*Start, *Flow);
   const FunctionDecl &Fn = Flow->function();
   if (!Missing || !firstInstance(Call->getExprLoc(), Fn))
     return;
 
-  diag(Call->getExprLoc(), "%select{|streaming }0RPC %1 is started on %2 with "
-                           "no deadline set on some path to it")
-      << Start->Streaming << Start->Method << Missing->Context;
+  if (Inner) {
+    diag(Call->getExprLoc(), "%select{|streaming }0RPC %1 is started on %2 by "
+                             "%3, called here, with no deadline set on some "
+                             "path to it")
+        << Start->Streaming << Start->Method << Missing->Context
+        << Call->getDirectCallee();
+    diag(Inner->getExprLoc(), "the RPC is started here, on the context "
+                              "given to %0",
+         DiagnosticIDs::Note)
+        << Call->getDirectCallee();
+  } else {
+    diag(Call->getExprLoc(), "%select{|streaming }0RPC %1 is started on %2 "
+                             "with no deadline set on some path to it")
+        << Start->Streaming << Start->Method << Missing->Context;
+  }
   if (Missing->IsMember) {
     const auto *Class = llvm::cast<RecordDecl>(Missing->Context->getDeclContext());
     bool Inherited = true;

@@ -88,6 +88,66 @@ bool DeadlineAnalysis::setsDeadline(const FunctionDecl &FD, unsigned Index,
   return Found;
 }
 
+const CallExpr *DeadlineAnalysis::startsOnParam(const FunctionDecl &FD,
+                                               unsigned Index) {
+  return startsOnParam(FD, Index, Options.SummaryDepth);
+}
+
+const CallExpr *DeadlineAnalysis::startsOnParam(const FunctionDecl &FD,
+                                               unsigned Index, unsigned Depth) {
+  const FunctionDecl *Def = nullptr;
+  if (Depth == 0 || !FD.hasBody(Def) || !Def || Index >= Def->getNumParams() ||
+      isUnanalyzable(*Def) || isInGrpcNamespace(*Def))
+    return nullptr;
+  auto Key = std::make_pair(Def, Index);
+  auto [It, Inserted] = Starts.try_emplace(Key, nullptr);
+  if (!Inserted)
+    return It->second; // cached, or recursion
+  const ParmVarDecl &Param = *Def->getParamDecl(Index);
+  ASTContext &Ctx = Def->getASTContext();
+  const FunctionFlow *Flow = FlowCache::get(*Def, Ctx);
+  if (!Flow)
+    return nullptr;
+  // The RPC starts on the parameter, and the calls that hand it on to a
+  // function that starts one: the site in this body, and the start.
+  llvm::SmallVector<std::pair<const CallExpr *, const CallExpr *>, 2> Candidates;
+  anyStatement(Def->getBody(), [&](const Stmt &S) {
+    const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+    if (!Call || enclosingCallable(*Call, Ctx) != Def)
+      return false;
+    if (std::optional<RpcStart> Start = classifyRpcStart(Call)) {
+      if (namesObject(Start->Context, &Param))
+        Candidates.push_back({Call, Call});
+      return false;
+    }
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (!Callee)
+      return false;
+    unsigned Offset = llvm::isa<CXXOperatorCallExpr>(Call) &&
+                              llvm::isa<CXXMethodDecl>(Callee)
+                          ? 1
+                          : 0;
+    for (unsigned I = Offset, E = Call->getNumArgs(); I != E; ++I)
+      if (namesObject(Call->getArg(I), &Param))
+        if (const CallExpr *Inner = startsOnParam(*Callee, I - Offset, Depth - 1))
+          Candidates.push_back({Call, Inner});
+    return false;
+  });
+  for (const auto &[Site, Inner] : Candidates) {
+    std::optional<CfgPoint> At = Flow->locate(*Site);
+    if (!At)
+      continue;
+    auto Judge = [&](const Stmt &S) {
+      return isBoundingStmt(S, Param) ? Verdict::Discharged : Verdict::Continue;
+    };
+    if (findPathBackward(*Flow, *At, Judge)) {
+      Starts[Key] = Inner;
+      return Inner;
+    }
+  }
+  return nullptr;
+}
+
 bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {
   const auto *Call = llvm::dyn_cast<CallExpr>(&S);
   if (!Call)

@@ -80,6 +80,16 @@ public:
   bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index,
                     unsigned Depth);
 
+  /// The RPC start that \p FD makes on the context it receives as parameter
+  /// \p Index, on some path from its entry on which that context is not
+  /// given a deadline first; also through the functions of this TU it hands
+  /// the context to (SummaryDepth levels deep). Null when there is none: the
+  /// caller's context is then not started on by this call, or is bounded
+  /// by it. (A helper `StartWatch(grpc::ClientContext& ctx)` starting a
+  /// stream: the caller's context needs its deadline before the call.)
+  const clang::CallExpr *startsOnParam(const clang::FunctionDecl &FD,
+                                       unsigned Index);
+
   /// True if \p Body calls set_deadline on \p Context anywhere.
   static bool setsDeadlineAnywhere(const clang::Stmt *Body,
                                    const clang::ValueDecl &Context);
@@ -103,9 +113,15 @@ private:
                        const clang::FunctionDecl &Caller,
                        const clang::CallExpr *&PeerDependentCancel);
 
+  const clang::CallExpr *startsOnParam(const clang::FunctionDecl &FD,
+                                       unsigned Index, unsigned Depth);
+
   DeadlineOptions Options;
   llvm::DenseMap<std::pair<const clang::FunctionDecl *, unsigned>, bool>
       Summaries;
+  llvm::DenseMap<std::pair<const clang::FunctionDecl *, unsigned>,
+                 const clang::CallExpr *>
+      Starts;
 };
 
 } // namespace grpcleak

@@ -274,3 +274,65 @@ public:
 private:
   grpc::ClientContext ctx_;
 };
+
+// ===== Helpers that start the stream on the context they are given ==========
+
+// The caller's context needs its deadline before it calls the helper: the
+// finding is at the call, with a note at the start inside the helper.
+static std::unique_ptr<grpc::ClientReader<demo::Resp>>
+OpenFeed(demo::Demo::Stub &stub, grpc::ClientContext &ctx) {
+  demo::Req req;
+  return stub.ServerStream(&ctx, req);
+}
+
+static void OpenAndDrop(demo::Demo::Stub &stub, grpc::ClientContext *ctx) {
+  auto feed = OpenFeed(stub, *ctx);
+}
+
+int ReadFeed(demo::Demo::Stub &stub) {
+  grpc::ClientContext ctx;
+  auto feed = OpenFeed(stub, ctx);
+  // CHECK-NOTES: :[[@LINE-1]]:15: warning: streaming RPC 'ServerStream' is started on 'ctx' by 'OpenFeed', called here, with no deadline set on some path to it [grpc-leak-stream-deadline]
+  // CHECK-NOTES: :[[@LINE-11]]:15: note: the RPC is started here, on the context given to 'OpenFeed'
+  // CHECK-NOTES: :[[@LINE-4]]:23: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
+  // CHECK-NOTES: :[[@LINE-4]]:3: note: set a 30 s deadline on 'ctx'
+  demo::Resp resp;
+  int n = 0;
+  while (feed->Read(&resp))
+    ++n;
+  return n;
+}
+
+// Two helpers deep.
+void OpenThroughTwo(demo::Demo::Stub &stub) {
+  grpc::ClientContext ctx;
+  OpenAndDrop(stub, &ctx);
+  // CHECK-NOTES: :[[@LINE-1]]:3: warning: streaming RPC 'ServerStream' is started on 'ctx' by 'OpenAndDrop', called here, with no deadline set on some path to it [grpc-leak-stream-deadline]
+  // CHECK-NOTES: :[[@LINE-26]]:15: note: the RPC is started here, on the context given to 'OpenAndDrop'
+  // CHECK-NOTES: :[[@LINE-4]]:23: note: 'ctx' is declared here; call 'set_deadline' on it before the RPC starts
+  // CHECK-NOTES: :[[@LINE-4]]:3: note: set a 30 s deadline on 'ctx'
+}
+
+// The caller set the deadline first: bounded.
+int ReadFeedBounded(demo::Demo::Stub &stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Soon());
+  auto feed = OpenFeed(stub, ctx);
+  demo::Resp resp;
+  return feed->Read(&resp) ? 1 : 0;
+}
+
+// The helper sets the deadline itself before starting: bounded.
+static std::unique_ptr<grpc::ClientReader<demo::Resp>>
+OpenTimedFeed(demo::Demo::Stub &stub, grpc::ClientContext *ctx) {
+  ctx->set_deadline(Soon());
+  demo::Req req;
+  return stub.ServerStream(ctx, req);
+}
+
+int ReadTimedFeed(demo::Demo::Stub &stub) {
+  grpc::ClientContext ctx;
+  auto feed = OpenTimedFeed(stub, &ctx);
+  demo::Resp resp;
+  return feed->Read(&resp) ? 1 : 0;
+}
