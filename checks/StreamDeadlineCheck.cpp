@@ -47,12 +47,12 @@ void StreamDeadlineCheck::registerMatchers(MatchFinder *Finder) {
       this);
 }
 
-/// For a call that hands a context to a function of the TU which starts an
-/// RPC on it (on some path without giving it a deadline first): the start,
-/// as if made at \p Call on that argument; \p Inner is the call inside.
+/// For a call that hands a context to a helper which starts an RPC on it
+/// (on some path without giving it a deadline first): the start, as if made
+/// at \p Call on that argument, and what the helper does.
 static std::optional<::grpcleak::RpcStart>
 startedByHelper(const CallExpr &Call, ::grpcleak::DeadlineAnalysis &Analysis,
-                const CallExpr *&Inner) {
+                std::optional<::grpcleak::DeadlineAnalysis::HelperRpc> &Helper) {
   const FunctionDecl *Callee = Call.getDirectCallee();
   if (!Callee || ::grpcleak::isInGrpcNamespace(*Callee))
     return std::nullopt;
@@ -64,16 +64,33 @@ startedByHelper(const CallExpr &Call, ::grpcleak::DeadlineAnalysis &Analysis,
     if (!::grpcleak::isClientContextType(T) &&
         !(T->isPointerType() && ::grpcleak::isClientContextType(T->getPointeeType())))
       continue;
-    Inner = Analysis.startsOnParam(*Callee, I - Offset);
-    std::optional<::grpcleak::RpcStart> Start =
-        Inner ? ::grpcleak::classifyRpcStart(Inner) : std::nullopt;
-    if (!Start)
+    Helper = Analysis.startsOnParam(*Callee, I - Offset);
+    if (!Helper)
       continue;
-    Start->Call = &Call;
-    Start->Context = Call.getArg(I);
+    ::grpcleak::RpcStart Start;
+    if (Helper->Start) {
+      std::optional<::grpcleak::RpcStart> Inner =
+          ::grpcleak::classifyRpcStart(Helper->Start);
+      if (!Inner)
+        continue;
+      Start = *Inner;
+    } else {
+      Start.Streaming = Helper->Streaming;
+    }
+    Start.Call = &Call;
+    Start.Context = Call.getArg(I);
     return Start;
   }
   return std::nullopt;
+}
+
+/// The name of the RPC method \p Start calls, for diagnostics.
+static std::string methodName(
+    const ::grpcleak::RpcStart &Start,
+    const std::optional<::grpcleak::DeadlineAnalysis::HelperRpc> &Helper) {
+  if (Start.Method && Start.Method->getIdentifier())
+    return Start.Method->getName().str();
+  return Helper ? Helper->Method : "";
 }
 
 void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
@@ -85,13 +102,13 @@ void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
   Opts.DeadlineSetterFunctions = DeadlineSetterFunctions.get();
   ::grpcleak::DeadlineAnalysis Analysis(Opts);
 
-  // The RPC start: this call, or one inside the helper this call runs.
-  const CallExpr *Inner = nullptr;
+  // The RPC start: this call, or one made by the helper this call runs.
+  std::optional<::grpcleak::DeadlineAnalysis::HelperRpc> Helper;
   std::optional<::grpcleak::RpcStart> Start =
       ::grpcleak::classifyRpcStart(Call);
   if (!Start && !isGenerated(Call->getBeginLoc(),
                              Result.Context->getSourceManager()))
-    Start = startedByHelper(*Call, Analysis, Inner);
+    Start = startedByHelper(*Call, Analysis, Helper);
   if (!Start || (!Start->Streaming && !CheckUnary))
     return;
   const ::grpcleak::FunctionFlow *Flow = flowAround(*Call, *Result.Context);
@@ -104,20 +121,27 @@ void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
   if (!Missing || !firstInstance(Call->getExprLoc(), Fn))
     return;
 
-  if (Inner) {
-    diag(Call->getExprLoc(), "%select{|streaming }0RPC %1 is started on %2 by "
-                             "%3, called here, with no deadline set on some "
-                             "path to it")
-        << Start->Streaming << Start->Method << Missing->Context
+  std::string Method = methodName(*Start, Helper);
+  if (Helper) {
+    diag(Call->getExprLoc(), "%select{|streaming }0RPC '%1' is started on %2 "
+                             "by %3, called here, with no deadline set on "
+                             "some path to it")
+        << Start->Streaming << Method << Missing->Context
         << Call->getDirectCallee();
-    diag(Inner->getExprLoc(), "the RPC is started here, on the context "
-                              "given to %0",
-         DiagnosticIDs::Note)
-        << Call->getDirectCallee();
+    if (Helper->Start)
+      diag(Helper->Start->getExprLoc(), "the RPC is started here, on the "
+                                        "context given to %0",
+           DiagnosticIDs::Note)
+          << Call->getDirectCallee();
+    else
+      diag(Call->getExprLoc(), "%0, defined in %1, starts it on the context "
+                               "it is given (from the project's summaries)",
+           DiagnosticIDs::Note)
+          << Call->getDirectCallee() << Helper->Facts->File;
   } else {
-    diag(Call->getExprLoc(), "%select{|streaming }0RPC %1 is started on %2 "
+    diag(Call->getExprLoc(), "%select{|streaming }0RPC '%1' is started on %2 "
                              "with no deadline set on some path to it")
-        << Start->Streaming << Start->Method << Missing->Context;
+        << Start->Streaming << Method << Missing->Context;
   }
   if (Missing->IsMember) {
     const auto *Class = llvm::cast<RecordDecl>(Missing->Context->getDeclContext());

@@ -58,6 +58,10 @@ bool DeadlineAnalysis::setsDeadline(const FunctionDecl &FD, unsigned Index,
     return true;
   const FunctionDecl *Def = nullptr;
   if (!FD.hasBody(Def) || !Def) {
+    // Defined in another file whose summary we have: what it says.
+    if (std::shared_ptr<const FunctionFacts> Facts = projectFacts(FD))
+      return FunctionFacts::has(Facts->SetsDeadlineParams, Index) ||
+             FunctionFacts::has(Facts->KeepsParams, Index);
     // Cannot look inside. gRPC's own functions do not set deadlines on a
     // context passed to them; anything else might (precision first).
     return !isInGrpcNamespace(FD);
@@ -88,36 +92,47 @@ bool DeadlineAnalysis::setsDeadline(const FunctionDecl &FD, unsigned Index,
   return Found;
 }
 
-const CallExpr *DeadlineAnalysis::startsOnParam(const FunctionDecl &FD,
-                                               unsigned Index) {
+std::optional<DeadlineAnalysis::HelperRpc>
+DeadlineAnalysis::startsOnParam(const FunctionDecl &FD, unsigned Index) {
   return startsOnParam(FD, Index, Options.SummaryDepth);
 }
 
-const CallExpr *DeadlineAnalysis::startsOnParam(const FunctionDecl &FD,
-                                               unsigned Index, unsigned Depth) {
+std::optional<DeadlineAnalysis::HelperRpc>
+DeadlineAnalysis::startsOnParam(const FunctionDecl &FD, unsigned Index,
+                                unsigned Depth) {
+  if (isInGrpcNamespace(FD))
+    return std::nullopt;
   const FunctionDecl *Def = nullptr;
-  if (Depth == 0 || !FD.hasBody(Def) || !Def || Index >= Def->getNumParams() ||
-      isUnanalyzable(*Def) || isInGrpcNamespace(*Def))
-    return nullptr;
+  if (!FD.hasBody(Def) || !Def) {
+    // Defined in another file: what its summary says.
+    std::shared_ptr<const FunctionFacts> Facts = projectFacts(FD);
+    const FunctionFacts::StreamStart *Start =
+        Facts ? Facts->startsRpcOn(Index) : nullptr;
+    if (!Start)
+      return std::nullopt;
+    return HelperRpc{nullptr, Facts, Start->Method, Start->Streaming};
+  }
+  if (Depth == 0 || Index >= Def->getNumParams() || isUnanalyzable(*Def))
+    return std::nullopt;
   auto Key = std::make_pair(Def, Index);
-  auto [It, Inserted] = Starts.try_emplace(Key, nullptr);
+  auto [It, Inserted] = Starts.try_emplace(Key, std::nullopt);
   if (!Inserted)
     return It->second; // cached, or recursion
   const ParmVarDecl &Param = *Def->getParamDecl(Index);
   ASTContext &Ctx = Def->getASTContext();
   const FunctionFlow *Flow = FlowCache::get(*Def, Ctx);
   if (!Flow)
-    return nullptr;
+    return std::nullopt;
   // The RPC starts on the parameter, and the calls that hand it on to a
   // function that starts one: the site in this body, and the start.
-  llvm::SmallVector<std::pair<const CallExpr *, const CallExpr *>, 2> Candidates;
+  llvm::SmallVector<std::pair<const CallExpr *, HelperRpc>, 2> Candidates;
   anyStatement(Def->getBody(), [&](const Stmt &S) {
     const auto *Call = llvm::dyn_cast<CallExpr>(&S);
     if (!Call || enclosingCallable(*Call, Ctx) != Def)
       return false;
     if (std::optional<RpcStart> Start = classifyRpcStart(Call)) {
       if (namesObject(Start->Context, &Param))
-        Candidates.push_back({Call, Call});
+        Candidates.push_back({Call, HelperRpc{Call, nullptr, "", Start->Streaming}});
       return false;
     }
     const FunctionDecl *Callee = Call->getDirectCallee();
@@ -129,8 +144,9 @@ const CallExpr *DeadlineAnalysis::startsOnParam(const FunctionDecl &FD,
                           : 0;
     for (unsigned I = Offset, E = Call->getNumArgs(); I != E; ++I)
       if (namesObject(Call->getArg(I), &Param))
-        if (const CallExpr *Inner = startsOnParam(*Callee, I - Offset, Depth - 1))
-          Candidates.push_back({Call, Inner});
+        if (std::optional<HelperRpc> Inner =
+                startsOnParam(*Callee, I - Offset, Depth - 1))
+          Candidates.push_back({Call, *Inner});
     return false;
   });
   for (const auto &[Site, Inner] : Candidates) {
@@ -145,7 +161,7 @@ const CallExpr *DeadlineAnalysis::startsOnParam(const FunctionDecl &FD,
       return Inner;
     }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 bool DeadlineAnalysis::isBoundingStmt(const Stmt &S, const ValueDecl &Context) {

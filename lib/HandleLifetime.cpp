@@ -1,6 +1,7 @@
 //===- HandleLifetime.cpp - Is a C-core handle released on every path? -----===//
 
 #include "grpcleak/HandleLifetime.h"
+#include "grpcleak/Summaries.h"
 #include "grpcleak/AstUtil.h"
 
 #include "clang/AST/ExprCXX.h"
@@ -190,8 +191,15 @@ ParamEffect HandleLifetimeAnalysis::summarize(const FunctionDecl &FD,
 ParamEffect HandleLifetimeAnalysis::summarize(const FunctionDecl &FD,
                                               unsigned Index, unsigned Depth) {
   const FunctionDecl *Def = nullptr;
-  if (!FD.hasBody(Def) || !Def || Index >= Def->getNumParams() ||
-      Def->isTemplated())
+  if (!FD.hasBody(Def) || !Def) {
+    // Defined in another file whose summary we have: what it says.
+    if (std::shared_ptr<const FunctionFacts> Facts = projectFacts(FD))
+      return FunctionFacts::has(Facts->ReleasesParams, Index) ? ParamEffect::Releases
+             : FunctionFacts::has(Facts->KeepsParams, Index)  ? ParamEffect::Keeps
+                                                              : ParamEffect::None;
+    return ParamEffect::Unknown;
+  }
+  if (Index >= Def->getNumParams() || Def->isTemplated())
     return ParamEffect::Unknown;
   auto Key = std::make_pair(Def, Index);
   auto [It, Inserted] = Summaries.try_emplace(Key, ParamEffect::Unknown);

@@ -4,6 +4,7 @@
 #include "grpcleak/ApiModel.h"
 #include "grpcleak/AstUtil.h"
 #include "grpcleak/Repetition.h"
+#include "grpcleak/Summaries.h"
 #include "grpcleak/TuIndex.h"
 
 #include "clang/AST/DeclTemplate.h"
@@ -544,6 +545,17 @@ bool shutsDownOrHandsOnQueue(const Stmt &S, const ValueDecl &Queue) {
     return Op->getOperator() == OO_Equal && Op->getNumArgs() == 2 &&
            (namesObject(Op->getArg(1), &Queue) ||
             holderOf(Op->getArg(1)) == &Queue);
+  // A helper defined in another file: what its summary says.
+  if (const FunctionDecl *Callee = Call->getDirectCallee())
+    if (std::shared_ptr<const FunctionFacts> Facts = projectFacts(*Callee)) {
+      for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I)
+        if (holderOf(Call->getArg(I)) == &Queue &&
+            (FunctionFacts::has(Facts->ShutsDownQueueParams, I) ||
+             FunctionFacts::has(Facts->DrainsQueueParams, I) ||
+             FunctionFacts::has(Facts->KeepsParams, I)))
+          return true;
+      return false;
+    }
   // gRPC's own API and the generated stubs and services only post tags on
   // a queue passed to them (PrepareAsyncX(&ctx, req, cq), RequestX(..., cq,
   // cq, tag), Alarm::Set): they never shut it down.
@@ -983,15 +995,13 @@ static bool receivesEvents(const Stmt &S, const ValueDecl &Queue) {
   return false;
 }
 
-/// True if \p S consumes events of \p Queue: a Next() or AsyncNext() on it
-/// that is not part of a polling loop that can end before the queue is
-/// drained, or a hand-on to a helper.
-static bool drains(const Stmt &S, const ValueDecl &Queue) {
+bool drainsQueue(const Stmt &S, const ValueDecl &Queue) {
   const auto *Call = llvm::dyn_cast<CallExpr>(&S);
   if (!Call)
     return false;
   if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call)) {
-    if (isPollCall(*Call) && ownedQueueOf(*Member) == &Queue) {
+    if (isPollCall(*Call) &&
+        (objectOf(*Member) == &Queue || ownedQueueOf(*Member) == &Queue)) {
       const FunctionDecl *Fn =
           enclosingCallable(*Call, Queue.getASTContext());
       const Stmt *Loop = Fn ? enclosingLoopIn(*Call, *Fn) : nullptr;
@@ -1001,6 +1011,16 @@ static bool drains(const Stmt &S, const ValueDecl &Queue) {
     if (isQueueCall(*Call, "Shutdown"))
       return false;
   }
+  // A helper defined in another file: what its summary says.
+  if (const FunctionDecl *Callee = Call->getDirectCallee())
+    if (std::shared_ptr<const FunctionFacts> Facts = projectFacts(*Callee)) {
+      for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I)
+        if (holderOf(Call->getArg(I)) == &Queue &&
+            (FunctionFacts::has(Facts->DrainsQueueParams, I) ||
+             FunctionFacts::has(Facts->KeepsParams, I)))
+          return true;
+      return false;
+    }
   return shutsDownOrHandsOnQueue(S, Queue);
 }
 
@@ -1016,7 +1036,7 @@ std::optional<UndrainedQueue> findUndrainedQueue(const FunctionFlow &Flow,
     // gives it events (polls it, posts on it) and never drains it is wrong
     // for sure.
     if (!Field || anyMethodMay(*Field, [](const Stmt &S, const FieldDecl &M) {
-          return drains(S, M);
+          return drainsQueue(S, M);
         }) || !anyMethodMay(*Field, [](const Stmt &S, const FieldDecl &M) {
           return receivesEvents(S, M);
         }))
@@ -1044,7 +1064,7 @@ std::optional<UndrainedQueue> findUndrainedQueue(const FunctionFlow &Flow,
         }
       return Verdict::Discharged;
     }
-    return drains(*Call, Queue) ? Verdict::Discharged : Verdict::Continue;
+    return drainsQueue(*Call, Queue) ? Verdict::Discharged : Verdict::Continue;
   };
   std::optional<FlowPath> Path = findPathForward(Flow, *At, Judge);
   if (!Path)

@@ -31,6 +31,7 @@
 
 #include "grpcleak/ApiModel.h"
 #include "grpcleak/FunctionFlow.h"
+#include "grpcleak/Summaries.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Regex.h"
 #include <optional>
@@ -80,15 +81,27 @@ public:
   bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index,
                     unsigned Depth);
 
-  /// The RPC start that \p FD makes on the context it receives as parameter
+  /// An RPC a helper starts on a context it is given.
+  struct HelperRpc {
+    /// The start, when it is in this TU.
+    const clang::CallExpr *Start = nullptr;
+    /// Otherwise: the summary (from another TU) of the helper that starts
+    /// it, and what it says of the start.
+    std::shared_ptr<const FunctionFacts> Facts;
+    std::string Method;
+    bool Streaming = false;
+  };
+
+  /// The RPC that \p FD starts on the context it receives as parameter
   /// \p Index, on some path from its entry on which that context is not
-  /// given a deadline first; also through the functions of this TU it hands
-  /// the context to (SummaryDepth levels deep). Null when there is none: the
+  /// given a deadline first; also through the functions it hands the
+  /// context to (those of this TU, SummaryDepth levels deep, and those
+  /// another TU's summary describes). std::nullopt when there is none: the
   /// caller's context is then not started on by this call, or is bounded
   /// by it. (A helper `StartWatch(grpc::ClientContext& ctx)` starting a
   /// stream: the caller's context needs its deadline before the call.)
-  const clang::CallExpr *startsOnParam(const clang::FunctionDecl &FD,
-                                       unsigned Index);
+  std::optional<HelperRpc> startsOnParam(const clang::FunctionDecl &FD,
+                                         unsigned Index);
 
   /// True if \p Body calls set_deadline on \p Context anywhere.
   static bool setsDeadlineAnywhere(const clang::Stmt *Body,
@@ -113,14 +126,14 @@ private:
                        const clang::FunctionDecl &Caller,
                        const clang::CallExpr *&PeerDependentCancel);
 
-  const clang::CallExpr *startsOnParam(const clang::FunctionDecl &FD,
-                                       unsigned Index, unsigned Depth);
+  std::optional<HelperRpc> startsOnParam(const clang::FunctionDecl &FD,
+                                         unsigned Index, unsigned Depth);
 
   DeadlineOptions Options;
   llvm::DenseMap<std::pair<const clang::FunctionDecl *, unsigned>, bool>
       Summaries;
   llvm::DenseMap<std::pair<const clang::FunctionDecl *, unsigned>,
-                 const clang::CallExpr *>
+                 std::optional<HelperRpc>>
       Starts;
 };
 

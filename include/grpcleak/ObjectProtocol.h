@@ -210,6 +210,13 @@ threadFunctions(const clang::ValueDecl &Thread);
 /// of the threads joined, or null when \p Call is not such a join.
 const clang::ValueDecl *joinedThreads(const clang::CallExpr &Call);
 
+/// True if \p S takes events from the queue \p Queue (a holder, or a
+/// parameter of the function \p S is in): a Next() or AsyncNext() on it that
+/// is not part of a polling loop that can end before the queue is drained,
+/// or a call that hands it to a helper that may drain it (for a helper
+/// defined in another file, what its summary says).
+bool drainsQueue(const clang::Stmt &S, const clang::ValueDecl &Queue);
+
 /// A join() that never returns: the joined thread polls \p Queue in a loop
 /// that ends only after the queue is shut down, and \p Flow's function shuts
 /// it down only after the join.
