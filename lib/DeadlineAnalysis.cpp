@@ -92,6 +92,22 @@ bool DeadlineAnalysis::setsDeadline(const FunctionDecl &FD, unsigned Index,
   return Found;
 }
 
+bool DeadlineAnalysis::setsDeadlineOnEveryPath(const FunctionDecl &FD,
+                                               unsigned Index) {
+  const FunctionDecl *Def = nullptr;
+  if (!FD.hasBody(Def) || !Def || Index >= Def->getNumParams() ||
+      isUnanalyzable(*Def))
+    return false;
+  const FunctionFlow *Flow = FlowCache::get(*Def, Def->getASTContext());
+  if (!Flow)
+    return false;
+  const ParmVarDecl &Param = *Def->getParamDecl(Index);
+  auto Judge = [&](const Stmt &S) {
+    return isBoundingStmt(S, Param) ? Verdict::Discharged : Verdict::Continue;
+  };
+  return !findPathForward(*Flow, CfgPoint{&Flow->cfg().getEntry(), 0}, Judge);
+}
+
 std::optional<DeadlineAnalysis::HelperRpc>
 DeadlineAnalysis::startsOnParam(const FunctionDecl &FD, unsigned Index) {
   return startsOnParam(FD, Index, Options.SummaryDepth);

@@ -127,6 +127,12 @@ public:
     return true;
   }
 
+  bool VisitFunctionDecl(FunctionDecl *FD) {
+    if (FD->doesThisDeclarationHaveABody())
+      Index.Definitions.push_back(FD);
+    return true;
+  }
+
   // What a std::function variable or member is given.
   bool VisitVarDecl(VarDecl *Var) {
     if (isStdFunction(Var->getType()))

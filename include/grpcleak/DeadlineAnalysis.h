@@ -81,6 +81,10 @@ public:
   bool setsDeadline(const clang::FunctionDecl &FD, unsigned Index,
                     unsigned Depth);
 
+  /// True if \p FD gives the context it receives as parameter \p Index a
+  /// deadline on every path through its body (a deadline helper).
+  bool setsDeadlineOnEveryPath(const clang::FunctionDecl &FD, unsigned Index);
+
   /// An RPC a helper starts on a context it is given.
   struct HelperRpc {
     /// The start, when it is in this TU.

@@ -19,6 +19,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
+#include <vector>
 
 namespace grpcleak {
 
@@ -60,6 +61,12 @@ public:
     return Repeating.lookup(Site);
   }
 
+  /// The function definitions of the user's code in this TU (system headers
+  /// left out), in the order met.
+  llvm::ArrayRef<const clang::FunctionDecl *> definedFunctions() const {
+    return Definitions;
+  }
+
   /// True if a `delete` in this TU deletes what \p Holder (a variable or a
   /// field) points to.
   bool isDeleted(const clang::ValueDecl &Holder) const {
@@ -78,6 +85,7 @@ private:
   llvm::DenseMap<const clang::FunctionDecl *, SiteList> VirtualSites;
   llvm::DenseMap<const clang::Expr *, bool> Repeating;
   llvm::DenseSet<const clang::ValueDecl *> Deleted;
+  std::vector<const clang::FunctionDecl *> Definitions;
   llvm::DenseMap<const clang::CXXRecordDecl *,
                  llvm::SmallVector<const clang::CXXRecordDecl *, 2>>
       DirectSubclasses;
