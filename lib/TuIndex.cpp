@@ -99,6 +99,11 @@ bool isAsyncRequestCall(const CallExpr &Call) {
              Pointer->getMostRecentCXXRecordDecl());
 }
 
+bool isMakeSmartPointer(const FunctionDecl &FD) {
+  return hasQualifiedName(&FD, "::std::make_unique") ||
+         hasQualifiedName(&FD, "::std::make_shared");
+}
+
 /// True if \p Call names its method with a qualifier (`Base::f()`): no
 /// virtual dispatch.
 bool isQualifiedCall(const CXXMemberCallExpr &Call) {
@@ -145,8 +150,7 @@ public:
       if (const CXXMethodDecl *MD = Member->getMethodDecl())
         if (MD->isVirtual() && !isQualifiedCall(*Member))
           Index.VirtualSites[MD->getCanonicalDecl()].push_back(Call);
-    if (hasQualifiedName(Callee, "::std::make_unique") ||
-        hasQualifiedName(Callee, "::std::make_shared"))
+    if (isMakeSmartPointer(*Callee))
       if (const TemplateArgumentList *Args =
               Callee->getTemplateSpecializationArgs())
         if (Args->size() >= 1 && Args->get(0).getKind() == TemplateArgument::Type)
@@ -257,12 +261,15 @@ public:
         const Expr *Arg = nullptr;
         if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(Site))
           Arg = I < Construct->getNumArgs() ? Construct->getArg(I) : nullptr;
-        else if (const auto *Call = llvm::dyn_cast<CallExpr>(Site))
-          if (Call->getDirectCallee() &&
-              Call->getDirectCallee()->getCanonicalDecl() == Fn->getCanonicalDecl()) {
-            unsigned Offset = llvm::isa<CXXOperatorCallExpr>(Call) ? 1 : 0;
+        else if (const auto *Call = llvm::dyn_cast<CallExpr>(Site)) {
+          // The function itself, or std::make_unique/make_shared<T>, which
+          // pass their arguments on to T's constructor.
+          const FunctionDecl *Callee = Call->getDirectCallee();
+          unsigned Offset = llvm::isa<CXXOperatorCallExpr>(Call) ? 1 : 0;
+          if (Callee && (Callee->getCanonicalDecl() == Fn->getCanonicalDecl() ||
+                         isMakeSmartPointer(*Callee)))
             Arg = I + Offset < Call->getNumArgs() ? Call->getArg(I + Offset) : nullptr;
-          }
+        }
         noteTarget(Object, Arg);
       }
     }

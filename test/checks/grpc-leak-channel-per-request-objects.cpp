@@ -56,9 +56,9 @@ public:
 private:
   std::shared_ptr<grpc::Channel> channel_ =
       grpc::CreateChannel("sessions:50051", grpc::InsecureChannelCredentials());
-// CHECK-NOTES: :[[@LINE-1]]:7: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
-// CHECK-NOTES: :[[@LINE+5]]:13: note: 'Session' is constructed here
-// CHECK-NOTES: :[[@LINE+3]]:16: note: 'Unary' handles each request
+      // CHECK-NOTES: :[[@LINE-1]]:7: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
+      // CHECK-NOTES: :[[@LINE+5]]:13: note: 'Session' is constructed here
+      // CHECK-NOTES: :[[@LINE+3]]:16: note: 'Unary' handles each request
 };
 class Sessions final : public demo::Demo::Service {
   grpc::Status Unary(grpc::ServerContext *, const demo::Req *, demo::Resp *) override {
