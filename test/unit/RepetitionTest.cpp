@@ -51,6 +51,7 @@ const CXXMethodDecl *methodNamed(ASTContext &Ctx, llvm::StringRef Class,
   return Found.empty() ? nullptr : Found[0].getNodeAs<CXXMethodDecl>("m");
 }
 
+/// Forgets the per-TU indexes of \p Ctx (keyed by its address).
 void clear(ASTContext &Ctx) {
   TuIndex::clear(Ctx);
   clearParentIndex(Ctx);
@@ -74,6 +75,7 @@ void f(int n) {
 }
 )cpp");
   ASTContext &Ctx = AST->getASTContext();
+  clear(Ctx); // an earlier test's context may have had the same address
   auto Loops = match(forStmt(hasLoopInit(declStmt(hasSingleDecl(varDecl().bind("v")))))
                          .bind("for"),
                      Ctx);
@@ -108,6 +110,7 @@ void f(const bool &running) {
 }
 )cpp");
   ASTContext &Ctx = AST->getASTContext();
+  clear(Ctx); // an earlier test's context may have had the same address
   RepetitionOptions Options;
   Options.MinLoopTripCount = 4;
   RepetitionAnalysis Analysis(Ctx, Options);
@@ -162,6 +165,7 @@ void ThroughPointer(demo::Demo::AsyncService *s, RequestFn fn, Call_ *call) {
 }
 )cpp");
   ASTContext &Ctx = AST->getASTContext();
+  clear(Ctx); // an earlier test's context may have had the same address
   const TuIndex &Index = TuIndex::get(Ctx);
 
   // Holder() builds `member` without the user writing it.
@@ -249,6 +253,7 @@ struct Reactor : grpc::ServerBidiReactor<demo::Req, demo::Resp> {
 };
 )cpp");
   ASTContext &Ctx = AST->getASTContext();
+  clear(Ctx); // an earlier test's context may have had the same address
   RepetitionAnalysis Analysis(Ctx, RepetitionOptions());
   EXPECT_TRUE(Analysis.isRequestStepClass(*classNamed(Ctx, "StepDirect")));
   EXPECT_TRUE(Analysis.isRequestStepClass(*classNamed(Ctx, "StepThroughFunction")));
@@ -322,6 +327,7 @@ struct Svc final : demo::Demo::CallbackService {
 };
 )cpp");
   ASTContext &Ctx = AST->getASTContext();
+  clear(Ctx); // an earlier test's context may have had the same address
   RepetitionAnalysis Analysis(Ctx, RepetitionOptions());
   int Checked = 0;
   // A default member initialiser's call is seen twice (also through the
@@ -382,6 +388,7 @@ void Loops(Source &s, Only &o, int n) {
 }
 )cpp");
   ASTContext &Ctx = AST->getASTContext();
+  clear(Ctx); // an earlier test's context may have had the same address
   RepetitionAnalysis Analysis(Ctx, RepetitionOptions());
   EXPECT_TRUE(Analysis.createsPerCall(*methodNamed(Ctx, "Fresh", "Get")));
   EXPECT_FALSE(Analysis.createsPerCall(*methodNamed(Ctx, "Pool", "Get")));
