@@ -739,19 +739,33 @@ bool RepetitionAnalysis::isRequestEntry(const FunctionDecl &Fn) {
           derivesFrom(*Overridden->getParent(), IsService))
         return true;
   // A step of an async call-data object: runs once per event of the
-  // request the object serves. Not its constructors and destructor (a pool
-  // builds its call objects once), nor a method only they call.
+  // request the object serves. The step is the method that arms the request
+  // or that is run from outside the class (from the completion-queue loop,
+  // wherever it is); a method only the class's own methods call is a helper
+  // of theirs (followed up to them), and its constructors and destructor
+  // are not steps (a pool builds its call objects once).
   if (Options.TreatCqLoopCalleesAsHandlers && Method->isInstance() &&
       !llvm::isa<CXXConstructorDecl, CXXDestructorDecl>(Method) &&
       isRequestStepClass(*Method->getParent())) {
     if (ArmingFunctions.contains(Method->getCanonicalDecl()))
       return true;
+    const CXXRecordDecl *Class = Method->getParent();
+    auto SameObject = [Class](const CXXRecordDecl &Other) {
+      auto Is = [Class](const CXXRecordDecl &RD) {
+        return RD.getCanonicalDecl() == Class->getCanonicalDecl();
+      };
+      auto IsOther = [&Other](const CXXRecordDecl &RD) {
+        return RD.getCanonicalDecl() == Other.getCanonicalDecl();
+      };
+      return Is(Other) || derivesFrom(Other, Is) || derivesFrom(*Class, IsOther);
+    };
     auto Sites = TuIndex::get(Ctx).callSitesOf(*Method);
-    bool SetUpOnly = !Sites.empty() && llvm::all_of(Sites, [&](const Expr *Site) {
-      const FunctionDecl *Caller = enclosingCallable(*Site, Ctx);
-      return Caller && llvm::isa<CXXConstructorDecl>(Caller);
+    bool FromOutside = Sites.empty() || llvm::any_of(Sites, [&](const Expr *Site) {
+      const auto *Caller =
+          llvm::dyn_cast_or_null<CXXMethodDecl>(enclosingCallable(*Site, Ctx));
+      return !Caller || !SameObject(*Caller->getParent());
     });
-    if (!SetUpOnly)
+    if (FromOutside)
       return true;
   }
   if (!Options.TreatReactionsAsHandlers)

@@ -219,7 +219,8 @@ struct StepDirect {
   StepDirect(demo::Demo::AsyncService *s, grpc::ServerCompletionQueue *cq)
       : s(s), cq(cq), responder(&ctx) { SetUp(); Proceed(); }
   void SetUp() {}
-  void Proceed() { s->RequestUnary(&ctx, &req, &responder, cq, cq, this); }
+  void Proceed() { s->RequestUnary(&ctx, &req, &responder, cq, cq, this); Helper(); }
+  void Helper() {}
   void Finish() { delete this; }
   static void Spawn() {}
   demo::Demo::AsyncService *s;
@@ -266,12 +267,13 @@ struct Reactor : grpc::ServerBidiReactor<demo::Req, demo::Resp> {
   EXPECT_NE(Analysis.deletesItself(*classNamed(Ctx, "Reactor")), nullptr);
   EXPECT_EQ(Analysis.deletesItself(*classNamed(Ctx, "StepThroughFunction")), nullptr);
 
-  // Request steps: the methods, not the constructor, a static, or a set-up
-  // method only the constructor calls (Proceed is called there too, but it
-  // arms the request).
+  // Request steps: the methods run from outside the class or that arm the
+  // request (Proceed is called by the constructor, but arms it); not the
+  // constructor, a static, or a method only the class's own methods call.
   EXPECT_TRUE(Analysis.isRequestEntry(*methodNamed(Ctx, "StepDirect", "Proceed")));
   EXPECT_TRUE(Analysis.isRequestEntry(*methodNamed(Ctx, "StepDirect", "Finish")));
   EXPECT_FALSE(Analysis.isRequestEntry(*methodNamed(Ctx, "StepDirect", "SetUp")));
+  EXPECT_FALSE(Analysis.isRequestEntry(*methodNamed(Ctx, "StepDirect", "Helper")));
   EXPECT_FALSE(Analysis.isRequestEntry(*methodNamed(Ctx, "StepDirect", "Spawn")));
   EXPECT_FALSE(Analysis.isRequestEntry(**classNamed(Ctx, "StepDirect")->ctor_begin()));
   EXPECT_TRUE(Analysis.isRequestEntry(*methodNamed(Ctx, "StepThroughFunction", "Process")));
