@@ -1117,13 +1117,14 @@ RepetitionAnalysis::find(const Expr &Creation, RepeatKind Kind) {
     PendingEnd = {};
     ValueFate Fate = fate(*It.Value, *Fn->getBody(), *Fn);
     RequestObjects = false;
+    RepeatedCreation::ObjectEnd End = PendingEnd;
+    End.AfterHops = It.Hops.size();
     switch (Fate) {
     case ValueFate::Dies:
       // A temporary client per call of Fn: what calls Fn repeatedly?
       if (std::optional<RepeatedCreation> Found =
               repeatingCaller(*Fn, Kind, It.Hops, 0)) {
-        Found->End = PendingEnd;
-        Found->End.AfterHops = It.Hops.size();
+        Found->End = End;
         return Found;
       }
       break;

@@ -155,6 +155,25 @@ void CallEach(const std::vector<std::string> &targets) {
   }
 }
 
+// A wrapper built by std::make_unique in each iteration: the note is on the
+// make_unique call.
+class Tracer {
+public:
+  explicit Tracer(const std::string &target)
+      : channel_(grpc::CreateChannel(target, grpc::InsecureChannelCredentials())) {}
+  // CHECK-NOTES-LOOP: :[[@LINE-1]]:18: warning: gRPC channel created by 'CreateChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
+  // CHECK-NOTES-LOOP: :[[@LINE+9]]:5: note: 'Tracer' is constructed here
+  // CHECK-NOTES-LOOP: :[[@LINE+7]]:3: note: the loop that repeats it is here
+  void Flush() { channel_->GetState(true); }
+
+private:
+  std::shared_ptr<grpc::Channel> channel_;
+};
+void FlushAll(const std::vector<std::string> &targets) {
+  for (const auto &target : targets)
+    std::make_unique<Tracer>(target)->Flush();
+}
+
 // ===== Not reported ==========================================================
 
 // A virtual beside pools: the per-call policy makes a channel each time, the
