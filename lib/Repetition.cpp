@@ -521,19 +521,33 @@ private:
   ValueFate heapObjectFate(const CXXNewExpr &New) {
     if (!Analysis.RequestObjects || New.isArray())
       return ValueFate::Escapes;
+    ParentList Parents = parentsOf(Ctx, New);
+    const Expr *Current = &New;
+    while (Parents.size() == 1 &&
+           (Parents[0].get<ImplicitCastExpr>() || Parents[0].get<ParenExpr>())) {
+      Current = Parents[0].get<Expr>();
+      Parents = parentsOf(Ctx, *Current);
+    }
+    if (Parents.size() != 1)
+      return ValueFate::Escapes;
+    const auto *Holder = Parents[0].get<VarDecl>();
+    // Kept in a member or a global (a session made once, lazily): not an
+    // object per call, whatever ends it.
+    if ((Holder && !holds(Holder)) || Parents[0].get<CXXConstructorDecl>() ||
+        Parents[0].get<FieldDecl>())
+      return ValueFate::Escapes;
+    if (const auto *Assign = Parents[0].get<BinaryOperator>())
+      if (Assign->isAssignmentOp()) {
+        const VarDecl *Target = referencedVar(Assign->getLHS());
+        if (!Target || !holds(Target))
+          return ValueFate::Escapes;
+      }
     const CXXRecordDecl *Class = New.getAllocatedType()->getAsCXXRecordDecl();
     if (const CXXDeleteExpr *Delete =
             Class ? Analysis.deletesItself(*Class) : nullptr) {
       noteEnd(Delete, Class, nullptr);
       return ValueFate::Dies;
     }
-    ParentList Parents = parentsOf(Ctx, New);
-    const Expr *Current = &New;
-    while (Parents.size() == 1 && Parents[0].get<ImplicitCastExpr>()) {
-      Current = Parents[0].get<Expr>();
-      Parents = parentsOf(Ctx, *Current);
-    }
-    const auto *Holder = Parents.size() == 1 ? Parents[0].get<VarDecl>() : nullptr;
     return Holder && heapHolderEnds(*Holder) ? ValueFate::Dies
                                              : ValueFate::Escapes;
   }

@@ -385,6 +385,25 @@ class Linker final : public demo::Demo::Service {
   std::vector<Link *> links_;
 };
 
+// A tunnel that closes itself, made lazily and kept in a member of the
+// service: made once, not per request.
+class Tunnel {
+public:
+  explicit Tunnel(std::shared_ptr<grpc::Channel> channel) : channel_(std::move(channel)) {}
+  void Close() { delete this; }
+
+private:
+  std::shared_ptr<grpc::Channel> channel_;
+};
+class Tunnels final : public demo::Demo::Service {
+  grpc::Status Unary(grpc::ServerContext *, const demo::Req *, demo::Resp *) override {
+    if (!tunnel_)
+      tunnel_ = new Tunnel(grpc::CreateChannel("tunnel:50051", grpc::InsecureChannelCredentials()));
+    return grpc::Status::OK;
+  }
+  Tunnel *tunnel_ = nullptr;
+};
+
 // A client reactor for a long-lived stream sets its channel once; a client
 // reactor is not an object per request.
 class Subscriber : public grpc::ClientReadReactor<demo::Resp> {
