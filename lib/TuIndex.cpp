@@ -206,6 +206,9 @@ public:
         Index.DirectSubclasses[BaseDecl->getCanonicalDecl()].push_back(RD);
     // The members and bases a constructor builds without the user writing
     // it (in implicit constructors too): not traversed, so recorded here.
+    // A template's pattern has none; its instantiations do.
+    if (RD->isDependentContext())
+      return true;
     for (const CXXConstructorDecl *Ctor : RD->ctors()) {
       const FunctionDecl *Def = nullptr;
       if (!Ctor->isDefined(Def))
