@@ -20,14 +20,18 @@ TemporaryClientCheck::TemporaryClientCheck(StringRef Name,
       ExtraChannelFactories(Options.get("ExtraChannelFactories", "").str()),
       ExtraFactoryList(utils::options::parseStringList(ExtraChannelFactories)),
       IncludeStubs(Options.get("IncludeStubs", false)),
-      CallDepth(Options.get("CallDepth", 3U)) {
+      CallDepth(Options.get("CallDepth", 3U)),
+      MinLoopTripCount(Options.get("MinLoopTripCount", 2U)) {
   RepetitionOpts.CallDepth = CallDepth;
+  RepetitionOpts.MinLoopTripCount = MinLoopTripCount;
+  RepetitionOpts.IsCreation = [this](const Expr &E) { return isCreation(E); };
 }
 
 void TemporaryClientCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "ExtraChannelFactories", ExtraChannelFactories);
   Options.store(Opts, "IncludeStubs", IncludeStubs);
   Options.store(Opts, "CallDepth", CallDepth);
+  Options.store(Opts, "MinLoopTripCount", MinLoopTripCount);
 }
 
 void TemporaryClientCheck::registerMatchers(MatchFinder *Finder) {
@@ -89,6 +93,20 @@ static bool isBuiltOnNewChannel(const Expr &Stub, ASTContext &Ctx) {
   return Call && ::grpcleak::isChannelFactory(Call->getDirectCallee());
 }
 
+bool TemporaryClientCheck::isCreation(const Expr &E) const {
+  if (const auto *Call = llvm::dyn_cast<CallExpr>(&E)) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (::grpcleak::isChannelFactory(Callee))
+      return true;
+    if (Callee && !Callee->hasBody() && !ExtraFactoryList.empty() &&
+        !match(functionDecl(hasAnyName(ExtraFactoryList)), *Callee,
+               Callee->getASTContext())
+             .empty())
+      return true;
+  }
+  return IncludeStubs && ::grpcleak::isStubFactoryCall(&E);
+}
+
 void TemporaryClientCheck::check(const MatchFinder::MatchResult &Result) {
   const Expr *Creation = Result.Nodes.getNodeAs<CallExpr>("create");
   bool IsStub = false;
@@ -110,7 +128,21 @@ void TemporaryClientCheck::check(const MatchFinder::MatchResult &Result) {
       return;
   }
   ASTContext &Ctx = *Result.Context;
-  if (!Creation || !analyzableFunctionAround(*Creation, Ctx))
+  if (!Creation)
+    return;
+  // In a function, or in a default member initialiser (which runs in the
+  // constructors that do not initialise that member).
+  if (!analyzableFunctionAround(*Creation, Ctx)) {
+    const auto *Field = ::grpcleak::defaultInitialisedField(*Creation, Ctx);
+    if (!Field || isGenerated(Creation->getBeginLoc(), Ctx.getSourceManager()) ||
+        Field->getParent()->isDependentContext() ||
+        (Field->getInClassInitializer() &&
+         Field->getInClassInitializer()->containsErrors()))
+      return;
+  }
+  // Clang may show a default member initialiser's expression twice (as the
+  // field's and in a constructor): one finding.
+  if (!Reported.insert(Creation).second)
     return;
 
   ::grpcleak::RepetitionOptions Opts = RepetitionOpts;
@@ -139,31 +171,124 @@ void TemporaryClientCheck::check(const MatchFinder::MatchResult &Result) {
          "the service's constructor) and reuse it")
         << IsStub << Factory->getDeclName();
 
+  notePath(*Found, IsStub);
+}
+
+void TemporaryClientCheck::onEndOfTranslationUnit() {
+  Reported.clear();
+  GrpcLeakCheck::onEndOfTranslationUnit();
+}
+
+/// The name a call site gives the function it calls: for a call of a
+/// std::function, the variable or member that holds it.
+static const NamedDecl *calledName(const CallExpr &Call) {
+  if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(&Call))
+    if (Op->getOperator() == OO_Call && Op->getNumArgs() >= 1) {
+      const Expr *Object = ::grpcleak::stripValue(Op->getArg(0));
+      if (const auto *Ref = llvm::dyn_cast<DeclRefExpr>(Object))
+        return Ref->getDecl();
+      if (const auto *Member = llvm::dyn_cast<MemberExpr>(Object))
+        return Member->getMemberDecl();
+    }
+  return Call.getDirectCallee();
+}
+
+void TemporaryClientCheck::notePath(const ::grpcleak::RepeatedCreation &Found,
+                                    bool IsStub) {
+  const ::grpcleak::TuIndex *Index = nullptr;
   // The path, from the creation outwards.
-  for (const Expr *Hop : Found->Hops) {
-    if (Found->Loop == Hop)
+  for (size_t I = 0; I <= Found.Hops.size(); ++I) {
+    if (Found.End.Delete && Found.End.AfterHops == I) {
+      // The heap object that keeps it, for one request.
+      if (Found.End.Class)
+        diag(Found.End.Delete->getBeginLoc(),
+             "%0 keeps it and deletes itself here", DiagnosticIDs::Note)
+            << Found.End.Class;
+      else
+        diag(Found.End.Delete->getBeginLoc(),
+             "the object %0 points to keeps it and is deleted here",
+             DiagnosticIDs::Note)
+            << Found.End.Holder;
+    }
+    if (I == Found.Hops.size())
+      break;
+    const ::grpcleak::Hop &Hop = Found.Hops[I];
+    if (Found.Loop == Hop.Site)
       continue; // a repeating algorithm: noted below
-    if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(Hop))
-      diag(Hop->getBeginLoc(), "%0 is constructed here", DiagnosticIDs::Note)
+    if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(Hop.Site)) {
+      // A member or base built implicitly: at its declaration.
+      if (!Index)
+        Index = &::grpcleak::TuIndex::get(Hop.Reached->getASTContext());
+      if (auto Init = Index->implicitInitOf(*Construct)) {
+        if (const FieldDecl *Member = Init->Init->getMember()) {
+          diag(Member->getLocation(),
+               "member %0 is constructed here, by the constructor of %1",
+               DiagnosticIDs::Note)
+              << Member << Init->Ctor->getParent();
+          continue;
+        }
+        if (Init->Init->isBaseInitializer()) {
+          diag(Init->Ctor->getLocation(),
+               "base class %0 is constructed here", DiagnosticIDs::Note)
+              << Construct->getConstructor()->getParent();
+          continue;
+        }
+      }
+      diag(Hop.Site->getBeginLoc(), "%0 is constructed here", DiagnosticIDs::Note)
           << Construct->getConstructor()->getParent();
-    else if (const auto *Call = llvm::dyn_cast<CallExpr>(Hop))
-      diag(::grpcleak::compat::callBeginLoc(*Call), "%0 is called here",
+      continue;
+    }
+    const auto *Call = llvm::dyn_cast<CallExpr>(Hop.Site);
+    if (!Call)
+      continue;
+    SourceLocation Loc = ::grpcleak::compat::callBeginLoc(*Call);
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    const FunctionDecl *Reached = Hop.Reached;
+    if (!Callee || !Reached ||
+        Callee->getCanonicalDecl() == Reached->getCanonicalDecl()) {
+      diag(Loc, "%0 is called here", DiagnosticIDs::Note) << calledName(*Call);
+    } else if (llvm::isa<CXXConstructorDecl>(Reached)) {
+      // std::make_unique<T>(...) / std::make_shared<T>(...)
+      diag(Loc, "%0 is constructed here", DiagnosticIDs::Note)
+          << llvm::cast<CXXConstructorDecl>(Reached)->getParent();
+    } else if (const auto *Method = llvm::dyn_cast<CXXMethodDecl>(Reached);
+               Method && Method->getParent()->isLambda()) {
+      // A std::function: say what the lambda it holds does on the way.
+      auto D = diag(Loc, "%0 is called here; it holds the lambda that "
+                         "%select{creates the %select{channel|stub}2|"
+                         "calls %3|constructs %3}1",
+                    DiagnosticIDs::Note)
+               << calledName(*Call);
+      const Expr *Inner = I == 0 ? nullptr : Found.Hops[I - 1].Site;
+      if (!Inner)
+        D << 0 << IsStub << "";
+      else if (const auto *InnerConstruct = llvm::dyn_cast<CXXConstructExpr>(Inner))
+        D << 2 << IsStub << InnerConstruct->getConstructor()->getParent();
+      else if (const auto *InnerCall = llvm::dyn_cast<CallExpr>(Inner))
+        D << 1 << IsStub << calledName(*InnerCall);
+      else
+        D << 0 << IsStub << "";
+    } else {
+      // A virtual call that may dispatch to an override.
+      std::string Target = Reached->getQualifiedNameAsString();
+      diag(Loc, "%0 is called here and may dispatch to '%1'",
            DiagnosticIDs::Note)
-          << Call->getDirectCallee();
+          << calledName(*Call) << Target;
+    }
   }
-  if (Found->Kind == ::grpcleak::RepeatKind::Loop) {
-    diag(Found->Loop->getBeginLoc(),
+  if (Found.Kind == ::grpcleak::RepeatKind::Loop) {
+    diag(Found.Loop->getBeginLoc(),
          "%select{the loop|the algorithm call}0 that repeats it is here",
          DiagnosticIDs::Note)
-        << llvm::isa<CallExpr>(Found->Loop);
-  } else if (Found->Loop) {
-    diag(Found->Loop->getBeginLoc(),
+        << llvm::isa<CallExpr>(Found.Loop);
+  } else if (Found.Loop) {
+    diag(Found.Loop->getBeginLoc(),
          "this completion-queue loop runs it for every request step",
          DiagnosticIDs::Note);
   } else {
-    diag(Found->Handler->getLocation(), "%0 handles each request",
+    diag(Found.Handler->getLocation(), "%0 handles each request",
          DiagnosticIDs::Note)
-        << Found->Handler;
+        << Found.Handler;
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "GrpcLeakCheck.h"
 #include "grpcleak/Repetition.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ public:
   void registerMatchers(ast_matchers::MatchFinder *Finder) override;
   void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
   void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
+  void onEndOfTranslationUnit() override;
 
 protected:
   TemporaryClientCheck(StringRef Name, ClangTidyContext *Context,
@@ -30,11 +32,18 @@ protected:
   RegexOption HandlerFunctions;
 
 private:
+  /// True if \p E is one of the creations this check looks for.
+  bool isCreation(const Expr &E) const;
+  void notePath(const ::grpcleak::RepeatedCreation &Found, bool IsStub);
+
   const ::grpcleak::RepeatKind Kind;
   const std::string ExtraChannelFactories;
   const std::vector<StringRef> ExtraFactoryList;
   const bool IncludeStubs;
   const unsigned CallDepth;
+  const unsigned MinLoopTripCount;
+  /// The creations already reported in this TU.
+  llvm::SmallPtrSet<const Expr *, 8> Reported;
 };
 
 } // namespace clang::tidy::grpcleak

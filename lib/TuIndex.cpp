@@ -60,6 +60,59 @@ const ValueDecl *namedHolder(const Expr *E) {
   return nullptr;
 }
 
+/// The shape of a generated async service's `RequestX` method: a method of
+/// a class derived from grpc::Service that takes a
+/// `grpc::ServerCompletionQueue*` and ends with a `void*` tag.
+bool isAsyncRequestShape(const FunctionProtoType *Type,
+                         const CXXRecordDecl *Class) {
+  if (!Type || !Class || Type->getNumParams() < 2 ||
+      !Type->getParamType(Type->getNumParams() - 1)->isVoidPointerType())
+    return false;
+  bool ServerQueue = llvm::any_of(Type->getParamTypes(), [](QualType Param) {
+    const CXXRecordDecl *RD =
+        Param->isPointerType() ? Param->getPointeeType()->getAsCXXRecordDecl()
+                               : nullptr;
+    return RD && hasQualifiedName(RD, "::grpc::ServerCompletionQueue");
+  });
+  auto IsService = [](const CXXRecordDecl &RD) {
+    return hasQualifiedName(&RD, "::grpc::Service");
+  };
+  return ServerQueue && (IsService(*Class) || derivesFrom(*Class, IsService));
+}
+
+/// True if \p Call calls an async request method, directly or through a
+/// member-function pointer (`(service->*request)(..., tag)`).
+bool isAsyncRequestCall(const CallExpr &Call) {
+  if (Call.getNumArgs() < 2)
+    return false;
+  if (const auto *MD =
+          llvm::dyn_cast_or_null<CXXMethodDecl>(Call.getDirectCallee()))
+    return isAsyncRequestShape(MD->getType()->getAs<FunctionProtoType>(),
+                               MD->getParent());
+  const auto *PtrMem =
+      llvm::dyn_cast<BinaryOperator>(Call.getCallee()->IgnoreParens());
+  if (!PtrMem || !PtrMem->isPtrMemOp())
+    return false;
+  const auto *Pointer = PtrMem->getRHS()->getType()->getAs<MemberPointerType>();
+  return Pointer &&
+         isAsyncRequestShape(
+             Pointer->getPointeeType()->getAs<FunctionProtoType>(),
+             Pointer->getMostRecentCXXRecordDecl());
+}
+
+bool isMakeSmartPointer(const FunctionDecl &FD) {
+  return hasQualifiedName(&FD, "::std::make_unique") ||
+         hasQualifiedName(&FD, "::std::make_shared");
+}
+
+/// True if \p Call names its method with a qualifier (`Base::f()`): no
+/// virtual dispatch.
+bool isQualifiedCall(const CXXMemberCallExpr &Call) {
+  const auto *Member =
+      llvm::dyn_cast<MemberExpr>(Call.getCallee()->IgnoreParenImpCasts());
+  return Member && Member->hasQualifier();
+}
+
 thread_local llvm::DenseMap<const ASTContext *, std::unique_ptr<TuIndex>>
     IndexByContext;
 
@@ -87,6 +140,9 @@ public:
           isStdFunction(Op->getArg(0)->getType()))
         if (const ValueDecl *Object = namedHolder(Op->getArg(0)))
           FunctionCalls.push_back({Object, Call});
+    if (isAsyncRequestCall(*Call) &&
+        !isInGeneratedFile(Call->getBeginLoc(), SM))
+      Index.RequestCalls.push_back({Call, Call->getArg(Call->getNumArgs() - 1)});
     const FunctionDecl *Callee = Call->getDirectCallee();
     if (!Callee)
       return true;
@@ -96,8 +152,7 @@ public:
       if (const CXXMethodDecl *MD = Member->getMethodDecl())
         if (MD->isVirtual() && !isQualifiedCall(*Member))
           Index.VirtualSites[MD->getCanonicalDecl()].push_back(Call);
-    if (hasQualifiedName(Callee, "::std::make_unique") ||
-        hasQualifiedName(Callee, "::std::make_shared"))
+    if (isMakeSmartPointer(*Callee))
       if (const TemplateArgumentList *Args =
               Callee->getTemplateSpecializationArgs())
         if (Args->size() >= 1 && Args->get(0).getKind() == TemplateArgument::Type)
@@ -164,17 +219,85 @@ public:
     for (const CXXBaseSpecifier &Base : RD->bases())
       if (const CXXRecordDecl *BaseDecl = Base.getType()->getAsCXXRecordDecl())
         Index.DirectSubclasses[BaseDecl->getCanonicalDecl()].push_back(RD);
+    // The members and bases a constructor builds without the user writing
+    // it (in implicit constructors too): not traversed, so recorded here.
+    // A template's pattern has none; its instantiations do.
+    if (RD->isDependentContext())
+      return true;
+    for (const CXXConstructorDecl *Ctor : RD->ctors()) {
+      const FunctionDecl *Def = nullptr;
+      if (!Ctor->isDefined(Def))
+        continue;
+      const auto *CtorDef = llvm::cast<CXXConstructorDecl>(Def);
+      for (const CXXCtorInitializer *Init : CtorDef->inits()) {
+        if (Init->isWritten() || !Init->getInit())
+          continue;
+        const auto *Construct =
+            llvm::dyn_cast<CXXConstructExpr>(Init->getInit()->IgnoreImplicit());
+        if (!Construct || Index.ImplicitInits.count(Construct))
+          continue;
+        Index.Sites[Construct->getConstructor()->getCanonicalDecl()].push_back(
+            Construct);
+        Index.ImplicitInits[Construct] = {CtorDef, Init};
+      }
+    }
+    return true;
+  }
+
+  bool VisitCXXMethodDecl(CXXMethodDecl *MD) {
+    if (MD->size_overridden_methods() == 0)
+      return true;
+    const CXXMethodDecl *Overrider = MD->getCanonicalDecl();
+    llvm::SmallVector<const CXXMethodDecl *, 4> Work(
+        MD->overridden_methods().begin(), MD->overridden_methods().end());
+    llvm::SmallPtrSet<const CXXMethodDecl *, 4> Seen;
+    while (!Work.empty()) {
+      const CXXMethodDecl *Base = Work.pop_back_val()->getCanonicalDecl();
+      if (!Seen.insert(Base).second)
+        continue;
+      auto &List = Index.Overriders[Base];
+      if (!llvm::is_contained(List, Overrider))
+        List.push_back(Overrider);
+      Work.append(Base->overridden_methods().begin(),
+                  Base->overridden_methods().end());
+    }
     return true;
   }
 
   /// Calls of a std::function are calls of the lambdas it is given.
   void finish() {
+    // A std::function given a parameter of a function: given what that
+    // function's callers pass (a constructor storing its callback).
+    for (const auto &[Object, Param] : ParamTargets) {
+      const auto *Fn = llvm::dyn_cast<FunctionDecl>(Param->getDeclContext());
+      auto Callers = Fn ? Index.Sites.find(Fn->getCanonicalDecl())
+                        : Index.Sites.end();
+      if (Callers == Index.Sites.end())
+        continue;
+      unsigned I = Param->getFunctionScopeIndex();
+      for (const Expr *Site : Callers->second) {
+        const Expr *Arg = nullptr;
+        if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(Site))
+          Arg = I < Construct->getNumArgs() ? Construct->getArg(I) : nullptr;
+        else if (const auto *Call = llvm::dyn_cast<CallExpr>(Site)) {
+          // The function itself, or std::make_unique/make_shared<T>, which
+          // pass their arguments on to T's constructor.
+          const FunctionDecl *Callee = Call->getDirectCallee();
+          unsigned Offset = llvm::isa<CXXOperatorCallExpr>(Call) ? 1 : 0;
+          if (Callee && (Callee->getCanonicalDecl() == Fn->getCanonicalDecl() ||
+                         isMakeSmartPointer(*Callee)))
+            Arg = I + Offset < Call->getNumArgs() ? Call->getArg(I + Offset) : nullptr;
+        }
+        noteTarget(Object, Arg);
+      }
+    }
     for (const auto &[Object, Call] : FunctionCalls) {
       auto It = Targets.find(Object);
       if (It == Targets.end())
         continue;
       for (const LambdaExpr *Lambda : It->second) {
         Index.Sites[Lambda->getCallOperator()->getCanonicalDecl()].push_back(Call);
+        Index.FunctionTargets[Call].push_back(Lambda->getCallOperator());
       }
     }
   }
@@ -186,15 +309,24 @@ private:
       Index.Sites[Runs->getCanonicalDecl()].push_back(&Site);
   }
 
-  static bool isQualifiedCall(const CXXMemberCallExpr &Call) {
-    const auto *Member =
-        llvm::dyn_cast<MemberExpr>(Call.getCallee()->IgnoreParenImpCasts());
-    return Member && Member->hasQualifier();
-  }
-
   void noteTarget(const ValueDecl *Object, const Expr *Value) {
-    if (!Object)
+    if (!Object || !Value)
       return;
+    // A parameter (moved or copied): resolved in finish().
+    const Expr *Source = stripValue(Value);
+    if (const auto *Copy = llvm::dyn_cast<CXXConstructExpr>(Source))
+      if (Copy->getNumArgs() == 1)
+        Source = stripValue(Copy->getArg(0));
+    if (const auto *Move = llvm::dyn_cast<CallExpr>(Source))
+      if (Move->getNumArgs() == 1 && Move->getDirectCallee() &&
+          hasQualifiedName(Move->getDirectCallee(), "::std::move"))
+        Source = stripValue(Move->getArg(0));
+    if (const auto *Ref = llvm::dyn_cast<DeclRefExpr>(Source))
+      if (const auto *Param = llvm::dyn_cast<ParmVarDecl>(Ref->getDecl())) {
+        if (isStdFunction(Param->getType()))
+          ParamTargets.push_back({Object, Param});
+        return;
+      }
     if (const LambdaExpr *Lambda = lambdaOf(Value)) {
       auto &List = Targets[Object];
       if (!llvm::is_contained(List, Lambda))
@@ -205,6 +337,8 @@ private:
   TuIndex &Index;
   const SourceManager &SM;
   llvm::SmallVector<std::pair<const ValueDecl *, const Expr *>, 4> FunctionCalls;
+  llvm::SmallVector<std::pair<const ValueDecl *, const ParmVarDecl *>, 2>
+      ParamTargets;
   llvm::DenseMap<const ValueDecl *, llvm::SmallVector<const LambdaExpr *, 1>>
       Targets;
 };
@@ -363,6 +497,47 @@ TuIndex::callSitesOf(const FunctionDecl &Fn) const {
                   Base->overridden_methods().end());
     }
   }
+  return Result;
+}
+
+llvm::SmallVector<const CXXMethodDecl *, 4>
+TuIndex::overridersOf(const CXXMethodDecl &Method) const {
+  llvm::SmallVector<const CXXMethodDecl *, 4> Result;
+  auto It = Overriders.find(Method.getCanonicalDecl());
+  if (It != Overriders.end())
+    Result.append(It->second.begin(), It->second.end());
+  return Result;
+}
+
+llvm::SmallVector<const FunctionDecl *, 4>
+TuIndex::possibleCallees(const Expr &Site) const {
+  llvm::SmallVector<const FunctionDecl *, 4> Result;
+  if (auto It = FunctionTargets.find(&Site); It != FunctionTargets.end()) {
+    Result.append(It->second.begin(), It->second.end());
+    return Result;
+  }
+  if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(&Site)) {
+    Result.push_back(Construct->getConstructor());
+    return Result;
+  }
+  const auto *Call = llvm::dyn_cast<CallExpr>(&Site);
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee)
+    return Result;
+  if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(Call))
+    if (Op->getOperator() == OO_Call && Op->getNumArgs() >= 1 &&
+        isStdFunction(Op->getArg(0)->getType()))
+      return Result; // given something we do not know
+  if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call))
+    if (const CXXMethodDecl *MD = Member->getMethodDecl())
+      if (MD->isVirtual() && !isQualifiedCall(*Member)) {
+        if (!MD->isPureVirtual())
+          Result.push_back(MD);
+        for (const CXXMethodDecl *Overrider : overridersOf(*MD))
+          Result.push_back(Overrider);
+        return Result;
+      }
+  Result.push_back(Callee);
   return Result;
 }
 

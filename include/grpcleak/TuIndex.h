@@ -3,9 +3,10 @@
 // Some questions need the whole translation unit, not one function: who
 // calls this function (to find the loop or the request handler that repeats
 // it), which classes derive from this one (a member declared in a base class
-// is used, shut down or bounded by the derived classes' methods too). One
-// walk over the user's code (system headers skipped) answers both, built on
-// first use and shared by all checks, per TU.
+// is used, shut down or bounded by the derived classes' methods too), which
+// methods override this one, which async request calls the TU makes. One
+// walk over the user's code (system headers skipped) answers them all,
+// built on first use and shared by all checks, per TU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 #include <vector>
+#include <optional>
 
 namespace grpcleak {
 
@@ -77,6 +79,46 @@ public:
   llvm::SmallVector<const clang::CXXRecordDecl *, 4>
   subclassesOf(const clang::CXXRecordDecl &Class) const;
 
+  /// The methods of this TU that override \p Method, directly or not.
+  llvm::SmallVector<const clang::CXXMethodDecl *, 4>
+  overridersOf(const clang::CXXMethodDecl &Method) const;
+
+  /// Every function a call at \p Site may run: its direct callee; for a
+  /// virtual call, also each override of the named method in this TU (the
+  /// named method itself only if it is not pure); for a call of a
+  /// `std::function`, the lambdas it is given (and nothing else). Empty if
+  /// unknown (a function pointer, a std::function given something else).
+  llvm::SmallVector<const clang::FunctionDecl *, 4>
+  possibleCallees(const clang::Expr &Site) const;
+
+  /// A constructor's initialiser that the user did not write (a member or
+  /// base class built by default, a member built by its default member
+  /// initialiser): if \p Site is the construction it makes, that
+  /// initialiser and its constructor. Such sites are in callSitesOf() too,
+  /// but have no parents in the AST.
+  struct ImplicitInit {
+    const clang::CXXConstructorDecl *Ctor = nullptr;
+    const clang::CXXCtorInitializer *Init = nullptr;
+  };
+  std::optional<ImplicitInit> implicitInitOf(const clang::Expr &Site) const {
+    auto It = ImplicitInits.find(&Site);
+    if (It == ImplicitInits.end())
+      return std::nullopt;
+    return It->second;
+  }
+
+  /// An async request call: a generated `RequestX(ctx, ..., cq, cq, tag)`
+  /// (a method of a class derived from grpc::Service, taking a
+  /// `grpc::ServerCompletionQueue*` and a trailing `void*` tag), called
+  /// directly or through a member-function pointer, outside generated files.
+  struct AsyncRequestCall {
+    const clang::CallExpr *Call = nullptr;
+    const clang::Expr *Tag = nullptr;
+  };
+  llvm::ArrayRef<AsyncRequestCall> asyncRequestCalls() const {
+    return RequestCalls;
+  }
+
 private:
   friend class TuIndexer;
   using SiteList = llvm::SmallVector<const clang::Expr *, 2>;
@@ -89,6 +131,15 @@ private:
   llvm::DenseMap<const clang::CXXRecordDecl *,
                  llvm::SmallVector<const clang::CXXRecordDecl *, 2>>
       DirectSubclasses;
+  llvm::DenseMap<const clang::CXXMethodDecl *,
+                 llvm::SmallVector<const clang::CXXMethodDecl *, 2>>
+      Overriders;
+  /// The lambdas a std::function call may run, by call site.
+  llvm::DenseMap<const clang::Expr *,
+                 llvm::SmallVector<const clang::FunctionDecl *, 1>>
+      FunctionTargets;
+  llvm::DenseMap<const clang::Expr *, ImplicitInit> ImplicitInits;
+  llvm::SmallVector<AsyncRequestCall, 4> RequestCalls;
 };
 
 } // namespace grpcleak

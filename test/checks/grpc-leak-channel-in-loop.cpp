@@ -238,7 +238,7 @@ void LambdaInLoop(const std::vector<std::string> &targets) {
   auto probe = [](const std::string &target) {
     auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
     // CHECK-NOTES: :[[@LINE-1]]:20: warning: gRPC channel created by 'CreateChannel' in every loop iteration is destroyed before the next one; create it once outside the loop and reuse it [grpc-leak-channel-in-loop]
-    // CHECK-NOTES: :[[@LINE+5]]:5: note: 'operator()' is called here
+    // CHECK-NOTES: :[[@LINE+5]]:5: note: 'probe' is called here
     // CHECK-NOTES: :[[@LINE+3]]:3: note: the loop that repeats it is here
     return channel->GetState(true);
   };

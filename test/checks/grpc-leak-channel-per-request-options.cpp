@@ -8,6 +8,9 @@
 // RUN: %check_grpc_leak -check-suffix=SHALLOW %s grpc-leak-channel-per-request %t \
 // RUN:   -config="{CheckOptions: {grpc-leak-channel-per-request.CallDepth: 0, grpc-leak-channel-per-request.TreatReactionsAsHandlers: false, grpc-leak-channel-per-request.TreatCqLoopCalleesAsHandlers: false}}" -- -- %grpc_flags
 
+// RUN: %check_grpc_leak -check-suffix=TRIPS %s grpc-leak-channel-per-request %t \
+// RUN:   -config="{CheckOptions: {grpc-leak-channel-per-request.MinLoopTripCount: 4}}" -- -- %grpc_flags
+
 #include <grpcpp/grpcpp.h>
 #include "demo.grpc.pb.h"
 
@@ -25,6 +28,7 @@ public:
     auto channel = grpc::CreateChannel("audit:1", grpc::InsecureChannelCredentials());
     // CHECK-MESSAGES-DEFAULT: :[[@LINE-1]]:20: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
     // CHECK-MESSAGES-HANDLERS: :[[@LINE-2]]:20: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
+    // CHECK-MESSAGES-TRIPS: :[[@LINE-3]]:20: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
     channel->GetState(true);
   }
   void OnDone() override {}
@@ -48,9 +52,25 @@ public:
     // CHECK-MESSAGES-HANDLERS: :[[@LINE-2]]:20: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
     // CHECK-MESSAGES-NOREACTIONS: :[[@LINE-3]]:20: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
     // CHECK-MESSAGES-STUBS: :[[@LINE-4]]:20: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
+    // CHECK-MESSAGES-TRIPS: :[[@LINE-5]]:20: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
     channel->GetState(true);
   }
 
 private:
   std::shared_ptr<grpc::Channel> channel_;
+};
+
+// MinLoopTripCount: a handler that tries three channels. By default the loop
+// repeats it (grpc-leak-channel-in-loop's finding); with 4 the loop does not
+// count and the handler repeats it.
+class Retrying final : public demo::Demo::Service {
+  grpc::Status Unary(grpc::ServerContext *, const demo::Req *, demo::Resp *) override {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto channel = grpc::CreateChannel("retry:1", grpc::InsecureChannelCredentials());
+      // CHECK-MESSAGES-TRIPS: :[[@LINE-1]]:22: warning: gRPC channel created by 'CreateChannel' for every request is destroyed when the request ends; create it once (for example in the service's constructor) and reuse it [grpc-leak-channel-per-request]
+      if (channel->GetState(true) == GRPC_CHANNEL_READY)
+        return grpc::Status::OK;
+    }
+    return grpc::Status::CANCELLED;
+  }
 };
