@@ -61,6 +61,15 @@ bool anyMethodStatement(const clang::CXXRecordDecl &Class,
 bool anyMethodMay(const clang::FieldDecl &Member,
                   llvm::function_ref<bool(const clang::Stmt &)> Pred);
 
+/// The variable or field that receives the object the call \p Result
+/// returns: `auto s = f();`, `T s(f());`, `const auto &s = f();`,
+/// `s = f();` (a local, member or global, through a smart pointer's
+/// operator= or a plain assignment), looking through casts, temporaries
+/// and constructors (a conversion to another smart pointer included). Null
+/// when the value is returned, passed to a call, or used any other way.
+const clang::ValueDecl *resultHolder(const clang::Expr &Result,
+                                     clang::ASTContext &Ctx);
+
 //===--- grpc::Server: started, then shut down ----------------------------===//
 
 /// The variable or field that holds the server \p Start (a BuildAndStart()
