@@ -94,9 +94,16 @@ void ReactorFinishCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   }
   if (const auto *Construct = Result.Nodes.getNodeAs<CXXConstructExpr>("create")) {
-    if (Construct->getConstructionKind() == CXXConstructionKind::Complete)
-      if (const CXXRecordDecl *Made = Construct->getConstructor()->getParent())
-        Creations.insert({Made->getCanonicalDecl(), Construct});
+    if (Construct->getConstructionKind() != CXXConstructionKind::Complete)
+      return;
+    // `new X(...)`: the note points at the `new`.
+    const Expr *Where = Construct;
+    ::grpcleak::ParentList Parents = ::grpcleak::parentsOf(Ctx, *Construct);
+    if (Parents.size() == 1)
+      if (const auto *New = Parents[0].get<CXXNewExpr>())
+        Where = New;
+    if (const CXXRecordDecl *Made = Construct->getConstructor()->getParent())
+      Creations.insert({Made->getCanonicalDecl(), Where});
     return;
   }
   if (const auto *Reaction = Result.Nodes.getNodeAs<CXXMethodDecl>("reaction")) {

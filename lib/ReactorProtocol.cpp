@@ -299,12 +299,18 @@ bool testsNotOk(const Expr *Cond, const ParmVarDecl &Ok) {
   return false;
 }
 
-/// True if \p S calls anything on the reactor: a method through `this`, or
-/// a reactor method.
+/// True if \p S calls anything on the reactor (a method through `this`, a
+/// reactor method) or hands it to a call; reading and writing its fields
+/// is fine.
 bool usesReactor(const Stmt &S) {
   return anyStatement(&S, [](const Stmt &Inner) {
-    return !thisCallName(Inner).empty() || reactorCallRole(Inner).has_value() ||
-           llvm::isa<CXXThisExpr>(&Inner);
+    if (!thisCallName(Inner).empty() || reactorCallRole(Inner).has_value())
+      return true;
+    if (const auto *Call = llvm::dyn_cast<CallExpr>(&Inner))
+      for (const Expr *Arg : Call->arguments())
+        if (llvm::isa<CXXThisExpr>(Arg->IgnoreParenImpCasts()))
+          return true;
+    return false;
   });
 }
 
