@@ -107,9 +107,11 @@ bool passesValueThrough(const DynTypedNode &Parent, const Stmt &Child) {
       Parent.get<ParenExpr>() || Parent.get<CXXConstructExpr>() ||
       Parent.get<ReturnStmt>() || Parent.get<VarDecl>() || Parent.get<DeclStmt>())
     return true;
-  if (const auto *Member = Parent.get<CXXMemberCallExpr>()) // `.ok()`
-    return stripValue(Member->getImplicitObjectArgument()) ==
-           stripValue(llvm::dyn_cast<Expr>(&Child));
+  // `.ok()`, `.error_code()` on the status.
+  if (const auto *Member = Parent.get<MemberExpr>())
+    return Member->getBase() == &Child;
+  if (const auto *Call = Parent.get<CXXMemberCallExpr>())
+    return Call->getCallee() == &Child;
   if (const auto *Assign = Parent.get<BinaryOperator>())
     return Assign->getOpcode() == BO_Assign && Assign->getRHS() == &Child;
   if (const auto *Op = Parent.get<CXXOperatorCallExpr>())
