@@ -123,8 +123,8 @@ bool isGrpcOrGenerated(const FunctionDecl &FD) {
                            FD.getASTContext().getSourceManager());
 }
 
-/// Walks the user code of a TU (not system headers, not gRPC's namespace,
-/// not generated files) and records reactor classes, reactor calls and the
+/// Walks the user code of a TU (not system headers, where gRPC's library
+/// is, nor generated files) and records reactor classes, reactor calls and the
 /// places where reactor objects are handed to other code.
 class IndexBuilder : public RecursiveASTVisitor<IndexBuilder> {
 public:
@@ -144,19 +144,8 @@ public:
       if (Loc.isValid() && (SM.isInSystemHeader(SM.getExpansionLoc(Loc)) ||
                             isInGeneratedFile(Loc, SM)))
         continue;
-      if (const auto *NS = llvm::dyn_cast<NamespaceDecl>(D))
-        if (NS->getIdentifier() && NS->getName() == "grpc")
-          continue;
       TraverseDecl(D);
     }
-  }
-
-  bool TraverseNamespaceDecl(NamespaceDecl *NS) {
-    // gRPC's own code (also reopened namespaces) never uses a user reactor.
-    if (NS->getIdentifier() && NS->getName() == "grpc" &&
-        NS->getDeclContext()->getRedeclContext()->isTranslationUnit())
-      return true;
-    return RecursiveASTVisitor::TraverseNamespaceDecl(NS);
   }
 
   bool TraverseFunctionDecl(FunctionDecl *FD) { return inFunction(FD, [&] {

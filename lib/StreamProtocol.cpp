@@ -136,7 +136,9 @@ std::optional<StartedStream> startedStream(const RpcStart &Start,
   Stream.Context = namedObject(Start.Context);
   // A generic stub's stream carries any kind of method: a server streaming
   // one needs no half-close, so its protocol is not judged.
-  Stream.Writes = startsWritingStream(Start) && !isInGrpcNamespace(*Start.Method);
+  const auto *Stub = llvm::dyn_cast<CXXRecordDecl>(Start.Method->getParent());
+  bool Generic = Stub && isInstanceOfTemplate(*Stub, "::grpc::TemplatedGenericStub");
+  Stream.Writes = startsWritingStream(Start) && !Generic;
   return Stream;
 }
 
