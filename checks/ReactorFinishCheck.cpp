@@ -162,6 +162,11 @@ void ReactorFinishCheck::onEndOfTranslationUnit() {
 void ReactorFinishCheck::checkClasses(ASTContext &Ctx) {
   if (ServerClasses.empty() && Reactions.empty() && ClientCalls.empty())
     return;
+  // A file that does not compile may have lost the very statement that
+  // finishes or starts a reactor (the parser drops it without a trace), in
+  // any method of the class: judge no class there.
+  if (Ctx.getDiagnostics().hasUncompilableErrorOccurred())
+    return;
   ::grpcleak::ReactorIndex Index(Ctx);
   using ::grpcleak::ReactorCallRole;
 

@@ -6,6 +6,7 @@
 #include "GrpcLeakCheck.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 #include <vector>
 
 namespace clang::tidy::grpcleak {

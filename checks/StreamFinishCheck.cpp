@@ -69,6 +69,10 @@ void StreamFinishCheck::check(const MatchFinder::MatchResult &Result) {
       (Start->Api == ::grpcleak::RpcApi::Async && !CheckAsyncStreams))
     return;
   if (llvm::isa<FieldDecl>(Stream->Holder)) {
+    // Judged over every method of the class: in a file that does not
+    // compile, one of them may have lost its WritesDone().
+    if (Ctx.getDiagnostics().hasUncompilableErrorOccurred())
+      return;
     if (const CallExpr *Finish = Analysis->memberFinishBeforeHalfClose(*Stream))
       reportFinishBeforeHalfClose(*Stream, *Finish, /*Member=*/true, nullptr, Ctx);
     return;

@@ -338,6 +338,32 @@ private:
   std::vector<std::unique_ptr<grpc::ClientReader<demo::Resp>>> pending_;
 };
 
+// A member stream half-closed by a stop method on the caller's thread and
+// finished by the reader thread once the server ends the stream.
+class Streamer {
+public:
+  void Start(demo::Demo::Stub &stub) {
+    Bound(ctx_);
+    stream_ = stub.Bidi(&ctx_);
+    reader_ = std::thread([this] {
+      demo::Resp resp;
+      while (stream_->Read(&resp)) {
+      }
+      status_ = stream_->Finish();
+    });
+  }
+  void Stop() {
+    stream_->WritesDone();
+    reader_.join();
+  }
+
+private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<demo::Req, demo::Resp>> stream_;
+  std::thread reader_;
+  grpc::Status status_;
+};
+
 // Returned to the caller.
 std::unique_ptr<grpc::ClientReader<demo::Resp>> Open(demo::Demo::Stub &stub,
                                                      grpc::ClientContext *ctx) {
