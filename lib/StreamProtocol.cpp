@@ -310,7 +310,7 @@ StreamProtocolAnalysis::findUnfinishedPath(const StartedStream &Stream,
   UnfinishedStream Result;
   Result.Path = *Path;
   Result.At = Path->ViolatedAt;
-  if (Path->LeftScope) {
+  if (Path->LeftScope && Path->ViolatedAt) {
     if (llvm::isa_and_nonnull<ReturnStmt>(Path->ViolatedAt))
       Result.How = UnfinishedStream::Exit::Return;
     else if (llvm::isa_and_nonnull<BreakStmt, ContinueStmt, GotoStmt>(
@@ -318,7 +318,7 @@ StreamProtocolAnalysis::findUnfinishedPath(const StartedStream &Stream,
       Result.How = UnfinishedStream::Exit::LoopJump;
     else
       Result.How = UnfinishedStream::Exit::ScopeEnd;
-  } else if (Path->ViolatedAt) {
+  } else if (Path->ViolatedAt && !Path->LeftScope) {
     Result.How = UnfinishedStream::Exit::Replaced;
   } else if (Path->ExitReturn) {
     Result.How = UnfinishedStream::Exit::Return;
