@@ -13,7 +13,12 @@ TU over gRPC's own C++ headers and generated stubs, and generated files of
 growing size (many functions; one long function with many branches and
 loops; deep nesting), whose check times give the growth exponent.
 
-Usage: bench/run.py [--build BUILD] [--reps N] [--quick]
+With --baseline CHECKS, configuration (a) runs those checks instead (for
+example every grpc-leak-* check but the ones being measured: the added cost
+of those); --real-only skips the generated files.
+
+Usage: bench/run.py [--build BUILD] [--reps N] [--quick] [--baseline CHECKS]
+                    [--real-only]
 """
 import argparse
 import math
@@ -162,7 +167,12 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="fewer sizes and reps")
+    ap.add_argument("--baseline", default=TRIVIAL,
+                    help="checks of configuration (a) (default: %s)" % TRIVIAL)
+    ap.add_argument("--real-only", action="store_true",
+                    help="only the example and the headers + stubs TU")
     opts = ap.parse_args()
+    baseline = opts.baseline
     tidy = os.path.join(opts.build, "bin", "grpc-leak-tidy")
     stubs = os.path.join(opts.build, "test", "stubs")
     if not os.path.exists(tidy):
@@ -173,10 +183,13 @@ def main():
 
     inputs = []  # (name, args, size or None, family)
     for version in ("incident", "fixed"):
-        inputs.append((f"example/{version}",
-                       ["-p", opts.build,
-                        os.path.join(ROOT, "examples", version, "inventory_server.cc")],
-                       None, "real"))
+        for source in ("inventory_server.cc", "stock_sync.cc"):
+            name = f"example/{version}" + ("" if source == "inventory_server.cc"
+                                           else "/stock_sync")
+            inputs.append((name,
+                           ["-p", opts.build,
+                            os.path.join(ROOT, "examples", version, source)],
+                           None, "real"))
     path = os.path.join(work, "package.cpp")
     open(path, "w").write(package_tu())
     inputs.append(("grpcpp headers + stubs", [path] + flags, None, "real"))
@@ -184,6 +197,8 @@ def main():
              "nesting": [25, 50, 100, 200]}
     if opts.quick:
         sizes = {k: v[:2] for k, v in sizes.items()}
+    if opts.real_only:
+        sizes = {}
     makers = {"functions": many_functions, "long-function": long_function,
               "nesting": deep_nesting}
     for family, ns in sizes.items():
@@ -194,28 +209,34 @@ def main():
 
     print(f"grpc-leak-tidy: {tidy}")
     print(f"machine: {os.cpu_count()} cores; {reps} interleaved runs per configuration")
-    print(f"(a) -checks={TRIVIAL}   (b) -checks={OURS}\n")
-    header = f"{'input':26} {'(a) parse s':>24} {'(b) all s':>24} {'b/a':>14} {'checks s':>9} {'RSS a/b MiB':>14}"
+    print(f"(a) -checks={baseline}   (b) -checks={OURS}\n")
+    header = (f"{'input':26} {'(a) s':>24} {'(b) all s':>24} {'b/a':>14} {'checks s':>9} "
+              f"{'b-a checks s':>13} {'RSS a/b MiB':>14}")
     print(header)
     print("-" * len(header))
     growth = {}
     for name, args, size, family in inputs:
-        a_times, b_times, ours = [], [], []
+        a_times, b_times, ours, theirs = [], [], [], []
         for _ in range(reps):  # interleaved: a, b, a, b, ...
-            wall, _ = measure(tidy, TRIVIAL, args)
+            wall, text = measure(tidy, baseline, args)
             a_times.append(wall)
+            theirs.append(profile_seconds(text))
             wall, text = measure(tidy, OURS, args)
             b_times.append(wall)
             ours.append(profile_seconds(text))
         ratios = [b / a for a, b in zip(a_times, b_times)]
-        rss_a = peak_rss_kib(tidy, TRIVIAL, args) / 1024
+        rss_a = peak_rss_kib(tidy, baseline, args) / 1024
         rss_b = peak_rss_kib(tidy, OURS, args) / 1024
         print(f"{name:26} {fmt(a_times):>24} {fmt(b_times):>24} "
               f"{statistics.median(ratios):6.3f} ({min(ratios):.2f}..{max(ratios):.2f})"
-              f" {statistics.median(ours):9.4f} {rss_a:6.0f}/{rss_b:<6.0f}")
+              f" {statistics.median(ours):9.4f}"
+              f" {statistics.median(ours) - statistics.median(theirs):13.4f}"
+              f" {rss_a:6.0f}/{rss_b:<6.0f}")
         if size:
             growth.setdefault(family, []).append((size, statistics.median(ours)))
 
+    if not growth:
+        return 0
     print("\nGrowth of the checks' own time (from --enable-check-profile):")
     for family, points in growth.items():
         pts = [(n, t) for n, t in points if t > 0]

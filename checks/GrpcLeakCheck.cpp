@@ -34,6 +34,25 @@ GrpcLeakCheck::RegexOption GrpcLeakCheck::readRegexOption(StringRef Name) {
   return Option;
 }
 
+FixItHint GrpcLeakCheck::insertStatementBefore(SourceLocation Insert,
+                                               StringRef Code,
+                                               const SourceManager &SM) {
+  StringRef Indent;
+  bool Invalid = false;
+  StringRef Buffer = SM.getBufferData(SM.getFileID(Insert), &Invalid);
+  unsigned Column = SM.getSpellingColumnNumber(Insert);
+  unsigned Offset = SM.getFileOffset(Insert);
+  if (!Invalid && Column >= 1 && Offset + 1 >= Column) {
+    StringRef Before = Buffer.substr(Offset - (Column - 1), Column - 1);
+    if (Before.find_first_not_of(" \t") == StringRef::npos)
+      Indent = Before;
+  }
+  std::string Text = Code.str() + (Indent.empty() && Column > 1
+                                       ? std::string(" ")
+                                       : "\n" + Indent.str());
+  return FixItHint::CreateInsertion(Insert, Text);
+}
+
 bool GrpcLeakCheck::isGenerated(SourceLocation Loc,
                                 const SourceManager &SM) const {
   return ::grpcleak::isInGeneratedFile(Loc, SM);

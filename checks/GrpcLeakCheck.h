@@ -47,6 +47,13 @@ protected:
   /// builds no CFG for it).
   const ::grpcleak::FunctionFlow *flowAround(const Stmt &S, ASTContext &Ctx);
 
+  /// A fix-it that inserts the statement \p Code (with its `;`) on a line
+  /// of its own before the statement that begins at \p Insert, indented
+  /// like it (or, when something precedes that statement on its line, just
+  /// before it on the same line).
+  static FixItHint insertStatementBefore(SourceLocation Insert, StringRef Code,
+                                         const SourceManager &SM);
+
   /// True if \p Loc is in code nobody edits by hand (generated stubs).
   bool isGenerated(SourceLocation Loc, const SourceManager &SM) const;
 

@@ -5,8 +5,10 @@
 #include "CoreHandleCheck.h"
 #include "CqShutdownCheck.h"
 #include "InfiniteDeadlineCheck.h"
+#include "ReactorFinishCheck.h"
 #include "ServerShutdownCheck.h"
 #include "StreamDeadlineCheck.h"
+#include "StreamFinishCheck.h"
 
 #include "grpcleak/Compat.h"
 
@@ -27,10 +29,13 @@ public:
     CheckFactories.registerCheck<CqShutdownCheck>("grpc-leak-cq-shutdown");
     CheckFactories.registerCheck<InfiniteDeadlineCheck>(
         "grpc-leak-infinite-deadline");
+    CheckFactories.registerCheck<ReactorFinishCheck>(
+        "grpc-leak-reactor-finish");
     CheckFactories.registerCheck<ServerShutdownCheck>(
         "grpc-leak-server-shutdown");
     CheckFactories.registerCheck<StreamDeadlineCheck>(
         "grpc-leak-stream-deadline");
+    CheckFactories.registerCheck<StreamFinishCheck>("grpc-leak-stream-finish");
   }
 };
 

@@ -245,30 +245,18 @@ void StreamDeadlineCheck::offerDeadlineFix(const CallExpr &Call,
   if (!Enclosed || !SM.isBeforeInTranslationUnit(Decl->getEndLoc(), Insert))
     return;
 
-  // Indent the new line like the statement it precedes.
-  StringRef Indent;
-  bool Invalid = false;
-  StringRef Line = SM.getBufferData(SM.getFileID(Insert), &Invalid);
-  unsigned Column = SM.getSpellingColumnNumber(Insert);
-  unsigned Offset = SM.getFileOffset(Insert);
-  if (!Invalid && Column >= 1 && Offset + 1 >= Column) {
-    StringRef Before = Line.substr(Offset - (Column - 1), Column - 1);
-    if (Before.find_first_not_of(" \t") == StringRef::npos)
-      Indent = Before;
-  }
   std::string Access = ::grpcleak::isClientContextType(Context.getType())
                            ? "."
                            : "->";
   std::string Text = Context.getName().str() + Access +
                      "set_deadline(std::chrono::system_clock::now() + "
                      "std::chrono::seconds(" +
-                     std::to_string(FixItTimeoutSeconds) + "));" +
-                     (Indent.empty() && Column > 1 ? " " : "\n" + Indent.str());
+                     std::to_string(FixItTimeoutSeconds) + "));";
   // Editors (through clangd) show this message as the title of the quick
   // fix, so it says what the edit does.
   diag(Insert, "set a %0 s deadline on %1", DiagnosticIDs::Note)
       << FixItTimeoutSeconds << &Context
-      << FixItHint::CreateInsertion(Insert, Text);
+      << insertStatementBefore(Insert, Text, SM);
 }
 
 } // namespace clang::tidy::grpcleak

@@ -63,6 +63,49 @@ const llvm::StringRef Reactions[] = {
 #include "grpcleak/GrpcApi.def"
 };
 
+struct StreamCallEntry {
+  llvm::StringRef Method;
+  StreamCallRole Role;
+};
+const StreamCallEntry StreamCalls[] = {
+#define GRPC_CLIENT_STREAM_CALL(Method, Role) {Method, StreamCallRole::Role},
+#include "grpcleak/GrpcApi.def"
+};
+
+const llvm::StringRef WritingStreams[] = {
+#define GRPC_CLIENT_WRITING_STREAM(Name) Name,
+#include "grpcleak/GrpcApi.def"
+};
+
+struct ReactorCallEntry {
+  llvm::StringRef Method;
+  ReactorSide Side;
+  ReactorCallRole Role;
+};
+const ReactorCallEntry ReactorCalls[] = {
+#define GRPC_REACTOR_CALL(Method, Side, Role)                                  \
+  {Method, ReactorSide::Side, ReactorCallRole::Role},
+#include "grpcleak/GrpcApi.def"
+};
+
+struct ReactionOperationEntry {
+  llvm::StringRef Reaction;
+  llvm::StringRef Start;
+};
+const ReactionOperationEntry ReactionOperations[] = {
+#define GRPC_REACTION_OPERATION(Reaction, Start) {Reaction, Start},
+#include "grpcleak/GrpcApi.def"
+};
+
+struct DefaultReactorEntry {
+  llvm::StringRef Class;
+  llvm::StringRef Method;
+};
+const DefaultReactorEntry DefaultReactors[] = {
+#define GRPC_DEFAULT_REACTOR(Class, Method) {Class, Method},
+#include "grpcleak/GrpcApi.def"
+};
+
 const llvm::StringRef ContextFromServer[] = {
 #define GRPC_CONTEXT_FROM_SERVER(Method) Method,
 #include "grpcleak/GrpcApi.def"
@@ -104,6 +147,39 @@ const ClassTemplateDecl *uniquePtrPointeeTemplate(QualType T) {
 bool isPointerToClientContext(QualType T) {
   return !T.isNull() && T->isPointerType() &&
          isClientContextType(T->getPointeeType());
+}
+
+/// The name of the reactor method \p S calls, and whether it is one of a
+/// reactor base of side \p Side: a resolved call of a method of a
+/// GRPC_REACTOR base, or, in a template, a call through `this` whose target
+/// depends on a template parameter (`this->Finish(s)` in a class derived
+/// from ServerWriteReactor<T>). Empty if neither.
+llvm::StringRef reactorMethodCalled(const Stmt &S, std::optional<ReactorSide> &Side) {
+  const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+  if (!Call)
+    return {};
+  if (const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(Call)) {
+    const CXXMethodDecl *MD = Member->getMethodDecl();
+    if (!MD || !MD->getIdentifier())
+      return {};
+    std::optional<ReactorBase> Base = asReactorBase(*MD->getParent());
+    if (!Base)
+      return {};
+    Side = Base->Side;
+    return MD->getName();
+  }
+  const Expr *Callee = Call->getCallee()->IgnoreParenImpCasts();
+  if (const auto *Dependent = llvm::dyn_cast<CXXDependentScopeMemberExpr>(Callee))
+    if (Dependent->isImplicitAccess() ||
+        llvm::isa<CXXThisExpr>(Dependent->getBase()->IgnoreParenImpCasts()))
+      if (Dependent->getMember().isIdentifier())
+        return Dependent->getMember().getAsIdentifierInfo()->getName();
+  if (const auto *Unresolved = llvm::dyn_cast<UnresolvedMemberExpr>(Callee))
+    if (Unresolved->isImplicitAccess() ||
+        llvm::isa<CXXThisExpr>(Unresolved->getBase()->IgnoreParenImpCasts()))
+      if (Unresolved->getMemberName().isIdentifier())
+        return Unresolved->getMemberName().getAsIdentifierInfo()->getName();
+  return {};
 }
 
 } // namespace
@@ -369,6 +445,10 @@ bool isReaction(const CXXMethodDecl &Method) {
   return Class && reactorBaseOf(*Class).has_value();
 }
 
+bool isReactionName(llvm::StringRef Name) {
+  return llvm::is_contained(Reactions, Name);
+}
+
 bool isCallbackHandler(const FunctionDecl &Fn) {
   const auto *Method = llvm::dyn_cast<CXXMethodDecl>(&Fn);
   if (!Method || Method->getNumParams() == 0)
@@ -385,6 +465,69 @@ bool isCallbackHandler(const FunctionDecl &Fn) {
   std::optional<ReactorBase> Base =
       Reactor ? reactorBaseOf(*Reactor) : std::nullopt;
   return Base && Base->Side == ReactorSide::Server;
+}
+
+std::optional<StreamCallRole> clientStreamCallRole(const CallExpr &Call) {
+  const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(&Call);
+  const CXXMethodDecl *MD = Member ? Member->getMethodDecl() : nullptr;
+  if (!MD || !MD->getIdentifier() || !isInGrpcNamespace(*MD))
+    return std::nullopt;
+  for (const StreamCallEntry &Entry : StreamCalls)
+    if (MD->getName() == Entry.Method)
+      return Entry.Role;
+  return std::nullopt;
+}
+
+bool startsWritingStream(const RpcStart &Start) {
+  if (!Start.Streaming || !Start.Method)
+    return false;
+  const ClassTemplateDecl *Stream =
+      uniquePtrPointeeTemplate(Start.Method->getReturnType());
+  return Stream && matchesAnyQualifiedName(Stream, WritingStreams);
+}
+
+std::optional<ReactorCallRole> reactorCallRole(const Stmt &S) {
+  std::optional<ReactorSide> Side;
+  llvm::StringRef Name = reactorMethodCalled(S, Side);
+  if (Name.empty())
+    return std::nullopt;
+  for (const ReactorCallEntry &Entry : ReactorCalls)
+    if (Name == Entry.Method && (!Side || *Side == Entry.Side))
+      return Entry.Role;
+  return std::nullopt;
+}
+
+bool startsReactionOperation(const Stmt &S, llvm::StringRef Reaction) {
+  std::optional<ReactorSide> Side;
+  llvm::StringRef Name = reactorMethodCalled(S, Side);
+  if (Name.empty())
+    return false;
+  for (const ReactionOperationEntry &Entry : ReactionOperations)
+    if (Entry.Reaction == Reaction && Entry.Start == Name)
+      return true;
+  return false;
+}
+
+bool isOperationReaction(llvm::StringRef Reaction) {
+  for (const ReactionOperationEntry &Entry : ReactionOperations)
+    if (Entry.Reaction == Reaction)
+      return true;
+  return false;
+}
+
+bool isDefaultReactorCall(const CallExpr &Call) {
+  for (const DefaultReactorEntry &Entry : DefaultReactors)
+    if (isMethodCall(Call, Entry.Method, {Entry.Class}))
+      return true;
+  return false;
+}
+
+std::vector<std::string> reactorBaseNames(ReactorSide Side) {
+  std::vector<std::string> Names;
+  for (const ReactorEntry &Entry : Reactors)
+    if (Entry.Side == Side)
+      Names.push_back(Entry.Name.str());
+  return Names;
 }
 
 bool isInGrpcNamespace(const Decl &D) {

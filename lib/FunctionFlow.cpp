@@ -66,6 +66,12 @@ public:
         Seen(Graph.getNumBlockIDs()),
         Parent(Graph.getNumBlockIDs(), nullptr) {}
 
+  /// Ends paths where \p Var is destroyed, too (findPathOutOfScope).
+  PathSearch &endAtScopeOf(const VarDecl &Var) {
+    ScopeVar = &Var;
+    return *this;
+  }
+
   std::optional<FlowPath> run(CfgPoint Start) {
     // Forward: elements after Start.Index. Backward: elements before it.
     Root = Start.Block;
@@ -131,6 +137,14 @@ private:
   /// this path is discharged.
   std::optional<FlowPath> judge(const CFGBlock *Block, unsigned I) {
     Stopped = false;
+    if (ScopeVar)
+      if (std::optional<CFGAutomaticObjDtor> Dtor =
+              (*Block)[I].getAs<CFGAutomaticObjDtor>())
+        if (Dtor->getVarDecl() == ScopeVar) {
+          FlowPath Path = witness(Block, Dtor->getTriggerStmt());
+          Path.LeftScope = true;
+          return Path;
+        }
     std::optional<CFGStmt> S = (*Block)[I].getAs<CFGStmt>();
     if (!S)
       return std::nullopt;
@@ -183,6 +197,7 @@ private:
   bool Forward;
   bool EndIsWitness;
   bool Stopped = false;
+  const VarDecl *ScopeVar = nullptr;
   const CFGBlock *Root = nullptr;
   llvm::BitVector Seen;
   std::vector<const CFGBlock *> Parent;
@@ -194,6 +209,22 @@ private:
 std::optional<FlowPath> findPathForward(const FunctionFlow &Flow, CfgPoint From,
                                         StmtJudge Judge, EdgeFilter Follow) {
   return PathSearch(Flow, Judge, Follow, /*Forward=*/true).run(From);
+}
+
+std::optional<FlowPath> findPathOutOfScope(const FunctionFlow &Flow,
+                                           CfgPoint From, const VarDecl &Var,
+                                           StmtJudge Judge, EdgeFilter Follow) {
+  return PathSearch(Flow, Judge, Follow, /*Forward=*/true)
+      .endAtScopeOf(Var)
+      .run(From);
+}
+
+std::optional<FlowPath> findViolationForward(const FunctionFlow &Flow,
+                                             CfgPoint From, StmtJudge Judge,
+                                             EdgeFilter Follow) {
+  return PathSearch(Flow, Judge, Follow, /*Forward=*/true,
+                    /*EndIsWitness=*/false)
+      .run(From);
 }
 
 std::optional<FlowPath> findPathBackward(const FunctionFlow &Flow, CfgPoint To,

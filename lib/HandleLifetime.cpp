@@ -117,10 +117,16 @@ public:
       Effect = ParamEffect::Releases;
       return false;
     }
-    for (unsigned I = 0, E = Call->getNumArgs(); I != E; ++I) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    // An operator that is a member takes its object as argument 0: the
+    // parameter is used there (`param->Write(m)`), not passed on.
+    unsigned First = llvm::isa<CXXOperatorCallExpr>(Call) && Callee &&
+                             llvm::isa<CXXMethodDecl>(Callee)
+                         ? 1
+                         : 0;
+    for (unsigned I = First, E = Call->getNumArgs(); I != E; ++I) {
       if (!isRefTo(Call->getArg(I), &Param))
         continue;
-      const FunctionDecl *Callee = Call->getDirectCallee();
       if (Callee && isCoreApiFunction(Callee) &&
           !coreTakesOwnership(Callee, I))
         continue;
@@ -128,7 +134,7 @@ public:
         Effect = ParamEffect::Unknown;
         return false;
       }
-      ParamEffect Inner = Analysis.summarize(*Callee, I, Depth);
+      ParamEffect Inner = Analysis.summarize(*Callee, I - First, Depth);
       if (Inner != ParamEffect::None) {
         Effect = Inner;
         return false;
@@ -174,6 +180,8 @@ private:
 
 bool HandleLifetimeAnalysis::isAnyRelease(const CallExpr &Call,
                                           const Expr *&Handle) const {
+  if (ExtraRelease && ExtraRelease(Call, Handle))
+    return true;
   for (const CoreHandlePair &Pair : coreHandlePairs())
     if (isCoreRelease(&Call, Pair, Handle))
       return true;

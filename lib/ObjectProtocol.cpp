@@ -216,6 +216,25 @@ bool anyMethodOfClass(const CXXRecordDecl &Class, const FieldDecl &Member,
 
 } // namespace
 
+bool anyMethodStatement(const CXXRecordDecl &Class,
+                        llvm::function_ref<bool(const Stmt &)> Pred,
+                        bool &Unseen) {
+  Unseen = false;
+  if (!Class.hasDefinition())
+    return Unseen = true, false;
+  for (const CXXMethodDecl *Method : Class.getDefinition()->methods()) {
+    const FunctionDecl *Def = nullptr;
+    if (!Method->hasBody(Def)) {
+      if (Method->isUserProvided() && !Method->isPureVirtual())
+        Unseen = true;
+      continue;
+    }
+    if (anyStatement(Def->getBody(), Pred))
+      return true;
+  }
+  return false;
+}
+
 bool anyMethodMay(const FieldDecl &Member, MemberStmtPred Pred) {
   const auto *Class = llvm::dyn_cast<CXXRecordDecl>(Member.getParent());
   if (!Class)
@@ -232,10 +251,10 @@ bool anyMethodMay(const FieldDecl &Member, MemberStmtPred Pred) {
 
 //===--- grpc::Server -----------------------------------------------------===//
 
-const ValueDecl *startedServerHolder(const CallExpr &Start, ASTContext &Ctx) {
+const ValueDecl *resultHolder(const Expr &Result, ASTContext &Ctx) {
   const ValueDecl *Holder = nullptr;
-  ParentList Parents = parentsOf(Ctx, Start);
-  const Expr *Current = &Start;
+  ParentList Parents = parentsOf(Ctx, Result);
+  const Expr *Current = &Result;
   while (Parents.size() == 1) {
     if (const auto *Var = Parents[0].get<VarDecl>()) {
       Holder = Var;
@@ -257,6 +276,16 @@ const ValueDecl *startedServerHolder(const CallExpr &Start, ASTContext &Ctx) {
         break;
       }
     }
+    if (const auto *Assign = llvm::dyn_cast<BinaryOperator>(Parent)) {
+      if (Assign->getOpcode() == BO_Assign && Assign->getRHS() == Current) {
+        const Expr *Target = stripValue(Assign->getLHS());
+        if (const auto *Ref = llvm::dyn_cast<DeclRefExpr>(Target))
+          Holder = Ref->getDecl();
+        else if (const auto *Member = llvm::dyn_cast<MemberExpr>(Target))
+          Holder = Member->getMemberDecl();
+      }
+      break;
+    }
     if (!llvm::isa<ImplicitCastExpr, MaterializeTemporaryExpr,
                    CXXBindTemporaryExpr, ExprWithCleanups, ParenExpr,
                    CXXConstructExpr>(Parent))
@@ -264,6 +293,11 @@ const ValueDecl *startedServerHolder(const CallExpr &Start, ASTContext &Ctx) {
     Current = Parent;
     Parents = parentsOf(Ctx, *Parent);
   }
+  return Holder;
+}
+
+const ValueDecl *startedServerHolder(const CallExpr &Start, ASTContext &Ctx) {
+  const ValueDecl *Holder = resultHolder(Start, Ctx);
   if (!Holder || !isServerHolder(Holder->getType()))
     return nullptr;
   return Holder;

@@ -8,8 +8,10 @@ build="${1:-$root/build}"
 tidy="$build/bin/grpc-leak-tidy"
 [ -x "$tidy" ] || { echo "run-example: $tidy not built; run: cmake --build $build" >&2; exit 2; }
 for version in incident fixed; do
-  echo "== grpc-leak-tidy on examples/$version/inventory_server.cc"
-  # Only our own diagnostics and their notes; clang-tidy's progress lines go.
-  "$tidy" -p "$build" "$root/examples/$version/inventory_server.cc" 2>/dev/null
-  echo
+  for file in inventory_server.cc stock_sync.cc; do
+    echo "== grpc-leak-tidy on examples/$version/$file"
+    # Only our own diagnostics and their notes; clang-tidy's progress lines go.
+    "$tidy" -p "$build" "$root/examples/$version/$file" 2>/dev/null
+    echo
+  done
 done

@@ -77,6 +77,10 @@ struct FlowPath {
   /// For a forward path that reached the exit: the return statement it left
   /// by, or null if it fell off the end of the body.
   const clang::ReturnStmt *ExitReturn = nullptr;
+  /// For findPathOutOfScope: the path ended where the variable's scope ends;
+  /// ViolatedAt is then the statement that ends it (a return, break,
+  /// continue or goto, or the compound statement whose end it reaches).
+  bool LeftScope = false;
 };
 
 using StmtJudge = llvm::function_ref<Verdict(const clang::Stmt &)>;
@@ -91,6 +95,24 @@ using EdgeFilter =
 std::optional<FlowPath> findPathForward(const FunctionFlow &Flow, CfgPoint From,
                                         StmtJudge Judge,
                                         EdgeFilter Follow = nullptr);
+
+/// Like findPathForward, but a path also ends where the automatic variable
+/// \p Var is destroyed (clang::CFGAutomaticObjDtor: Var must have a
+/// destructor, as smart pointers and references bound to temporaries do):
+/// the witness then has LeftScope set. For obligations on an object that
+/// end with its scope, inside a loop body or a nested block as well.
+std::optional<FlowPath> findPathOutOfScope(const FunctionFlow &Flow,
+                                           CfgPoint From,
+                                           const clang::VarDecl &Var,
+                                           StmtJudge Judge,
+                                           EdgeFilter Follow = nullptr);
+
+/// Searches forward from just after \p From for a statement judged
+/// Violated, on a path that no statement discharges; a path that reaches
+/// the function's exit is no witness. Returns the shortest such path.
+std::optional<FlowPath> findViolationForward(const FunctionFlow &Flow,
+                                             CfgPoint From, StmtJudge Judge,
+                                             EdgeFilter Follow = nullptr);
 
 /// Searches backward from just before \p To for a path to the function's entry
 /// (or to a Violated statement) that no statement discharges.

@@ -19,6 +19,7 @@
 #include "grpcleak/FunctionFlow.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Regex.h"
+#include <functional>
 #include <optional>
 
 namespace grpcleak {
@@ -54,6 +55,14 @@ public:
                                   unsigned SummaryDepth = 3)
       : Ctx(Ctx), ReleaseFunctions(ReleaseFunctions), ExtraPairs(ExtraPairs),
         SummaryDepth(SummaryDepth) {}
+
+  /// Also counts as a release every call \p Release accepts; it returns the
+  /// released object's expression in its second argument. For summaries of
+  /// other protocols than the C core's (a client stream's Finish()).
+  void setExtraRelease(
+      std::function<bool(const clang::CallExpr &, const clang::Expr *&)> Release) {
+    ExtraRelease = std::move(Release);
+  }
 
   /// Analyses one acquiring call found in \p Flow's function.
   std::optional<HandleLeak> analyze(const clang::CallExpr &Acquire,
@@ -93,6 +102,7 @@ private:
   const llvm::Regex *ReleaseFunctions;
   llvm::ArrayRef<CoreHandlePair> ExtraPairs;
   unsigned SummaryDepth;
+  std::function<bool(const clang::CallExpr &, const clang::Expr *&)> ExtraRelease;
   llvm::DenseMap<std::pair<const clang::FunctionDecl *, unsigned>, ParamEffect>
       Summaries;
 };

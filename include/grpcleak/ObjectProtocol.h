@@ -56,6 +56,14 @@ bool isQueueCall(const clang::CallExpr &Call, llvm::StringRef Name);
 /// ServerBuilder::BuildAndStart().
 bool isBuildAndStart(const clang::CallExpr &Call);
 
+/// True if \p Pred holds for some statement of some method of \p Class
+/// (its own methods only: not its bases' nor its derived classes'). Sets
+/// \p Unseen when a user-written method has no body in this TU: it might
+/// do anything.
+bool anyMethodStatement(const clang::CXXRecordDecl &Class,
+                        llvm::function_ref<bool(const clang::Stmt &)> Pred,
+                        bool &Unseen);
+
 /// What a class-level question asks of one statement about a member: the
 /// member is passed in, because a class template's code names the
 /// template's own member, not the instance's.
@@ -70,6 +78,15 @@ using MemberStmtPred =
 /// C++ class. A method of a class template instance that was not
 /// instantiated is judged on the template's code.
 bool anyMethodMay(const clang::FieldDecl &Member, MemberStmtPred Pred);
+
+/// The variable or field that receives the object the call \p Result
+/// returns: `auto s = f();`, `T s(f());`, `const auto &s = f();`,
+/// `s = f();` (a local, member or global, through a smart pointer's
+/// operator= or a plain assignment), looking through casts, temporaries
+/// and constructors (a conversion to another smart pointer included). Null
+/// when the value is returned, passed to a call, or used any other way.
+const clang::ValueDecl *resultHolder(const clang::Expr &Result,
+                                     clang::ASTContext &Ctx);
 
 //===--- grpc::Server: started, then shut down ----------------------------===//
 

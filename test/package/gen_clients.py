@@ -29,6 +29,22 @@ package grpc-proto installs under /usr/share/grpc-proto.
   - per service a sync server class deriving from the generated Service that
     overrides one method (the first unary one, else the first method) and
     returns grpc::Status::OK;
+  - per service a callback server class deriving from the generated
+    CallbackService that overrides every method: unary with
+    DefaultReactor() and Finish(), server streaming with a reactor that
+    writes one message and finishes (StartWriteAndFinish), client streaming
+    with one that reads until the client half-closes and finishes, bidi with
+    one that echoes until the client half-closes and finishes (reactor class
+    templates written once per TU, each deleting itself in OnDone);
+  - per streaming method an asynchronous call on a local CompletionQueue
+    (PrepareAsyncM, StartCall, Write and WritesDone if the client streams,
+    Read if the server streams, Finish; each tag taken with Next; then the
+    queue shut down and drained), and a callback-API client reactor class
+    (context deadline, StartRead/StartWrite, StartCall, StartWritesDone
+    after the last write, OnDone signalling a condition variable that the
+    calling function waits on outside the reactions); per service one
+    callback unary call through a ClientUnaryReactor, if it has a unary
+    method;
   - one function per file that creates one channel and one stub per service
     and calls each method function once.
 * Prints to stdout a line per skipped .proto and per TU written, then two
@@ -301,11 +317,203 @@ def server_class(svc_cxx, svc, m, req, resp):
     return s
 
 
+SERVER_REACTORS = """// Callback server reactors, one per streaming kind.
+template <class Resp>
+class OneWriteReactor final : public grpc::ServerWriteReactor<Resp> {
+ public:
+  OneWriteReactor() {
+    this->StartWriteAndFinish(&resp_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  Resp resp_;
+};
+
+template <class Req>
+class ReadAllReactor final : public grpc::ServerReadReactor<Req> {
+ public:
+  ReadAllReactor() { this->StartRead(&req_); }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      this->Finish(grpc::Status::OK);
+      return;
+    }
+    this->StartRead(&req_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  Req req_;
+};
+
+template <class Req, class Resp>
+class EchoReactor final : public grpc::ServerBidiReactor<Req, Resp> {
+ public:
+  EchoReactor() { this->StartRead(&req_); }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      this->Finish(grpc::Status::OK);
+      return;
+    }
+    this->StartWrite(&resp_);
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      this->Finish(grpc::Status::CANCELLED);
+      return;
+    }
+    this->StartRead(&req_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  Req req_;
+  Resp resp_;
+};
+
+"""
+
+CLIENT_DONE = """  void OnDone(const grpc::Status& s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = s;
+    done_ = true;
+    cv_.notify_one();
+  }
+  grpc::Status Await() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+    return status_;
+  }
+"""
+
+CLIENT_STATE = """  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  grpc::Status status_;
+"""
+
+
+def callback_server_class(svc_cxx, svc, methods, types):
+    s = "class %sCallbackImpl final : public %s::CallbackService {\n" % (
+        svc, svc_cxx)
+    s += " public:\n"
+    for m in methods:
+        k = kind(m)
+        req, resp = types[m["req"]], types[m["resp"]]
+        name = m["name"]
+        if k == "unary":
+            s += ("  grpc::ServerUnaryReactor* %s(grpc::CallbackServerContext* "
+                  "context,\n      const %s* /*request*/, %s* /*response*/) "
+                  "override {\n" % (name, req, resp))
+            s += "    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();\n"
+            s += "    reactor->Finish(grpc::Status::OK);\n    return reactor;\n  }\n"
+        elif k == "server-streaming":
+            s += ("  grpc::ServerWriteReactor<%s>* %s(\n      grpc::CallbackServerContext* "
+                  "/*context*/, const %s* /*request*/) override {\n" % (resp, name, req))
+            s += "    return new OneWriteReactor<%s>();\n  }\n" % resp
+        elif k == "client-streaming":
+            s += ("  grpc::ServerReadReactor<%s>* %s(\n      grpc::CallbackServerContext* "
+                  "/*context*/, %s* /*response*/) override {\n" % (req, name, resp))
+            s += "    return new ReadAllReactor<%s>();\n  }\n" % req
+        else:
+            s += ("  grpc::ServerBidiReactor<%s, %s>* %s(\n      grpc::CallbackServerContext* "
+                  "/*context*/) override {\n" % (req, resp, name))
+            s += "    return new EchoReactor<%s, %s>();\n  }\n" % (req, resp)
+    s += "};\n\n"
+    return s
+
+
+def async_stream_fn(svc_cxx, svc, m, req, resp):
+    k = kind(m)
+    name = m["name"]
+    s = "bool AsyncStream_%s_%s(%s::Stub& stub) {\n" % (svc, name, svc_cxx)
+    s += "  grpc::ClientContext ctx;\n" + DEADLINE
+    s += "  grpc::CompletionQueue cq;\n"
+    s += "  %s req;\n  %s resp;\n  void* tag = nullptr;\n  bool ok = false;\n" % (
+        req, resp)
+    if k == "server-streaming":
+        s += "  auto stream = stub.PrepareAsync%s(&ctx, req, &cq);\n" % name
+    elif k == "client-streaming":
+        s += "  auto stream = stub.PrepareAsync%s(&ctx, &resp, &cq);\n" % name
+    else:
+        s += "  auto stream = stub.PrepareAsync%s(&ctx, &cq);\n" % name
+    s += "  stream->StartCall(reinterpret_cast<void*>(1));\n  cq.Next(&tag, &ok);\n"
+    if k in ("client-streaming", "bidi"):
+        s += "  stream->Write(req, reinterpret_cast<void*>(2));\n  cq.Next(&tag, &ok);\n"
+        s += "  stream->WritesDone(reinterpret_cast<void*>(3));\n  cq.Next(&tag, &ok);\n"
+    if k in ("server-streaming", "bidi"):
+        s += "  stream->Read(&resp, reinterpret_cast<void*>(4));\n  cq.Next(&tag, &ok);\n"
+    s += "  grpc::Status status;\n"
+    s += "  stream->Finish(&status, reinterpret_cast<void*>(5));\n  cq.Next(&tag, &ok);\n"
+    s += "  cq.Shutdown();\n  while (cq.Next(&tag, &ok)) {\n  }\n"
+    s += "  return status.ok();\n}\n\n"
+    return s
+
+
+def callback_client(svc_cxx, svc, m, req, resp):
+    """A client reactor class for a streaming method, and a function that
+    runs one call with it and waits for OnDone."""
+    k = kind(m)
+    name = m["name"]
+    cls = "%s_%s_Client" % (svc, name)
+    if k == "server-streaming":
+        base = "grpc::ClientReadReactor<%s>" % resp
+    elif k == "client-streaming":
+        base = "grpc::ClientWriteReactor<%s>" % req
+    else:
+        base = "grpc::ClientBidiReactor<%s, %s>" % (req, resp)
+    s = "class %s final : public %s {\n public:\n" % (cls, base)
+    s += "  explicit %s(%s::Stub* stub) {\n" % (cls, svc_cxx)
+    s += DEADLINE.replace("  ctx.", "    ctx_.")
+    if k == "server-streaming":
+        s += "    stub->async()->%s(&ctx_, &req_, this);\n" % name
+        s += "    StartRead(&resp_);\n"
+    elif k == "client-streaming":
+        s += "    stub->async()->%s(&ctx_, &resp_, this);\n" % name
+        s += "    StartWrite(&req_);\n"
+    else:
+        s += "    stub->async()->%s(&ctx_, this);\n" % name
+        s += "    StartRead(&resp_);\n    StartWrite(&req_);\n"
+    s += "    StartCall();\n  }\n"
+    if k in ("server-streaming", "bidi"):
+        s += "  void OnReadDone(bool ok) override {\n    if (ok) StartRead(&resp_);\n  }\n"
+    if k in ("client-streaming", "bidi"):
+        s += "  void OnWriteDone(bool /*ok*/) override { StartWritesDone(); }\n"
+    s += CLIENT_DONE
+    s += "\n private:\n  grpc::ClientContext ctx_;\n"
+    s += "  %s req_;\n  %s resp_;\n" % (req, resp)
+    s += CLIENT_STATE
+    s += "};\n\n"
+    s += "bool CallbackCall_%s_%s(%s::Stub& stub) {\n" % (svc, name, svc_cxx)
+    s += "  %s client(&stub);\n  return client.Await().ok();\n}\n\n" % cls
+    return s
+
+
+def callback_unary(svc_cxx, svc, m, req, resp):
+    name = m["name"]
+    cls = "%s_%s_UnaryClient" % (svc, name)
+    s = "class %s final : public grpc::ClientUnaryReactor {\n public:\n" % cls
+    s += "  explicit %s(%s::Stub* stub) {\n" % (cls, svc_cxx)
+    s += DEADLINE.replace("  ctx.", "    ctx_.")
+    s += "    stub->async()->%s(&ctx_, &req_, &resp_, this);\n" % name
+    s += "    StartCall();\n  }\n"
+    s += CLIENT_DONE
+    s += "\n private:\n  grpc::ClientContext ctx_;\n"
+    s += "  %s req_;\n  %s resp_;\n" % (req, resp)
+    s += CLIENT_STATE
+    s += "};\n\n"
+    s += "bool CallbackUnary_%s_%s(%s::Stub& stub) {\n" % (svc, name, svc_cxx)
+    s += "  %s client(&stub);\n  return client.Await().ok();\n}\n\n" % cls
+    return s
+
+
 def generate(loader, pf):
     """Returns (C++ text, stats) for a file with services."""
     includes = ['"%s.grpc.pb.h"' % pf.rel[:-len(".proto")]]
     body = ""
-    stats = {"services": 0, "methods": 0, "async": 0, "servers": 0}
+    stats = {"services": 0, "methods": 0, "async": 0, "servers": 0,
+             "callback_servers": 0, "async_streams": 0, "callback_clients": 0}
     run = ""
     ns = "pkgtest_" + re.sub(r"\W", "_", pf.rel[:-len(".proto")])
     for svc in pf.services:
@@ -345,14 +553,39 @@ def generate(loader, pf):
         body += server_class(svc_cxx, svc["name"], m, types[m["req"]],
                              types[m["resp"]])
         stats["servers"] += 1
+        body += callback_server_class(svc_cxx, svc["name"], svc["methods"],
+                                      types)
+        stats["callback_servers"] += 1
+        for m in svc["methods"]:
+            if kind(m) == "unary":
+                continue
+            body += async_stream_fn(svc_cxx, svc["name"], m, types[m["req"]],
+                                    types[m["resp"]])
+            run += "    ok = AsyncStream_%s_%s(*stub) && ok;\n" % (
+                svc["name"], m["name"])
+            stats["async_streams"] += 1
+            body += callback_client(svc_cxx, svc["name"], m, types[m["req"]],
+                                    types[m["resp"]])
+            run += "    ok = CallbackCall_%s_%s(*stub) && ok;\n" % (
+                svc["name"], m["name"])
+            stats["callback_clients"] += 1
+        if unary:
+            m = unary[0]
+            body += callback_unary(svc_cxx, svc["name"], m, types[m["req"]],
+                                   types[m["resp"]])
+            run += "    ok = CallbackUnary_%s_%s(*stub) && ok;\n" % (
+                svc["name"], m["name"])
+            stats["callback_clients"] += 1
         run += "  }\n"
     text = "// Generated by test/package/gen_clients.py from %s.\n" % pf.rel
     text += "// package %s\n\n" % pf.package
     for inc in includes:
         text += "#include %s\n" % inc
     text += ("\n#include <grpcpp/grpcpp.h>\n\n#include <chrono>\n"
-             "#include <memory>\n#include <string>\n\n")
+             "#include <condition_variable>\n#include <memory>\n"
+             "#include <mutex>\n#include <string>\n\n")
     text += "namespace %s {\n\n" % ns
+    text += SERVER_REACTORS
     text += body
     text += "bool RunAll(const std::string& target) {\n"
     text += ("  std::shared_ptr<grpc::Channel> channel =\n"
@@ -390,7 +623,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
 
     compilable, skipped_imports, without_service = [], [], []
-    totals = {"services": 0, "methods": 0, "async": 0, "servers": 0}
+    totals = {"services": 0, "methods": 0, "async": 0, "servers": 0,
+              "callback_servers": 0, "async_streams": 0, "callback_clients": 0}
     all_methods = []
     tus = 0
     for rel in protos:
@@ -431,6 +665,10 @@ def main():
               tus, totals["services"], totals["methods"],
               kind_counts(all_methods),
               totals["async"], totals["servers"]))
+    print("callback API and async streams: %d callback server classes, "
+          "%d async streaming calls, %d callback client reactors" % (
+              totals["callback_servers"], totals["async_streams"],
+              totals["callback_clients"]))
     return 0
 
 

@@ -63,11 +63,18 @@ const CheckSummary GrpcLeakCheckSummaries[] = {
     {"grpc-leak-infinite-deadline",
      "Deadline that never expires given to an RPC, a connectivity wait or an "
      "alarm."},
+    {"grpc-leak-reactor-finish",
+     "Callback-API reactor whose RPC never completes: DefaultReactor() "
+     "returned without Finish(), a server reactor that never finishes, a "
+     "client reactor never started or holding a hold."},
     {"grpc-leak-server-shutdown",
      "gRPC server that can be destroyed without Shutdown(), or gRPC shutdown "
      "called from a signal handler."},
     {"grpc-leak-stream-deadline",
      "Streaming RPC started on a grpc::ClientContext with no deadline set."},
+    {"grpc-leak-stream-finish",
+     "Client stream not finished on every path, or finished without "
+     "WritesDone()."},
 };
 
 /// A 1-based line and column; the column counts UTF-16 code units.
