@@ -13,3 +13,9 @@ for version in incident fixed; do
   "$tidy" -p "$build" "$root/examples/$version/inventory_server.cc" 2>/dev/null
   echo
 done
+# The same service on gRPC's callback API (examples/*/price_board.cc).
+for version in incident fixed; do
+  echo "== grpc-leak-tidy on examples/$version/price_board.cc"
+  "$tidy" -p "$build" "$root/examples/$version/price_board.cc" 2>/dev/null
+  echo
+done
