@@ -59,8 +59,7 @@ void ContextLifetimeCheck::registerMatchers(MatchFinder *Finder) {
         this);
   if (CheckMemberOrder)
     Finder->addMatcher(
-        cxxRecordDecl(isDefinition(), unless(isExpansionInSystemHeader()),
-                      has(fieldDecl()))
+        cxxRecordDecl(isDefinition(), has(fieldDecl()))
             .bind("class"),
         this);
 }
