@@ -281,6 +281,10 @@ std::optional<ShortLivedObject>
 ContextLifetimeAnalysis::judgeObject(const VarDecl &Object, const Expr &HandedAt,
                                      const ValueDecl *Queue,
                                      const FunctionFlow &Flow) {
+  // A coroutine's locals live in its frame across co_await: a suspension
+  // is not the end of their life, and not judged here.
+  if (llvm::isa_and_nonnull<CoroutineBodyStmt>(Flow.function().getBody()))
+    return std::nullopt;
   const Stmt *Scope = nullptr;
   const DeclStmt *Decl = declStmtOf(Object, Ctx, Scope);
   if (!Decl || !Scope)
