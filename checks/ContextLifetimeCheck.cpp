@@ -28,7 +28,9 @@ void ContextLifetimeCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
 }
 
 void ContextLifetimeCheck::onEndOfTranslationUnit() {
-  Reported.clear();
+  ReportedLifetime.clear();
+  ReportedReuse.clear();
+  ReportedOrder.clear();
   GrpcLeakCheck::onEndOfTranslationUnit();
 }
 
@@ -47,6 +49,12 @@ void ContextLifetimeCheck::registerMatchers(MatchFinder *Finder) {
         cxxMemberCallExpr(
             hasArgument(0, hasType(hasCanonicalType(pointsTo(ContextClass)))))
             .bind("call"),
+        this);
+  if (CheckLocalLifetime)
+    // Finish/Read on an async call started anywhere; the model decides.
+    Finder->addMatcher(
+        cxxMemberCallExpr(callee(cxxMethodDecl(hasAnyName("Finish", "Read"))))
+            .bind("output"),
         this);
   if (CheckLocalLifetime)
     Finder->addMatcher(
@@ -68,6 +76,8 @@ void ContextLifetimeCheck::check(const MatchFinder::MatchResult &Result) {
   ASTContext &Ctx = *Result.Context;
   if (const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call"))
     checkRpcStart(*Call, Ctx);
+  else if (const auto *Output = Result.Nodes.getNodeAs<CallExpr>("output"))
+    checkAsyncOutput(*Output, Ctx);
   else if (const auto *Reactor = Result.Nodes.getNodeAs<VarDecl>("reactor"))
     checkLocalReactor(*Reactor, Ctx);
   else if (const auto *Class = Result.Nodes.getNodeAs<CXXRecordDecl>("class"))
@@ -85,13 +95,27 @@ void ContextLifetimeCheck::checkRpcStart(const CallExpr &Call, ASTContext &Ctx) 
   if (CheckLocalLifetime && Start->Api != ::grpcleak::RpcApi::Sync)
     if (std::optional<::grpcleak::ShortLivedObject> Found =
             Analysis.findShortLived(*Start, *Flow))
-      if (Reported.insert(Found->HandedAt).second)
+      if (ReportedLifetime.insert(Found->HandedAt).second)
         reportShortLived(*Found, *Flow);
   if (CheckReuse)
     if (std::optional<::grpcleak::ContextReuse> Reuse =
             Analysis.findReuse(*Start, *Flow))
-      if (Reported.insert(Reuse->Second.Call).second)
+      if (ReportedReuse.insert(Reuse->Second.Call).second)
         reportReuse(*Reuse, Ctx);
+}
+
+void ContextLifetimeCheck::checkAsyncOutput(const CallExpr &Op,
+                                            ASTContext &Ctx) {
+  if (ReportedLifetime.contains(&Op))
+    return;
+  const ::grpcleak::FunctionFlow *Flow = flowAround(Op, Ctx);
+  if (!Flow)
+    return;
+  ::grpcleak::ContextLifetimeAnalysis Analysis(Ctx, lifetimeOptions());
+  if (std::optional<::grpcleak::ShortLivedObject> Found =
+          Analysis.findShortLivedOutput(Op, *Flow))
+    if (ReportedLifetime.insert(Found->HandedAt).second)
+      reportShortLived(*Found, *Flow);
 }
 
 void ContextLifetimeCheck::checkLocalReactor(const VarDecl &Reactor,
@@ -103,7 +127,7 @@ void ContextLifetimeCheck::checkLocalReactor(const VarDecl &Reactor,
   ::grpcleak::ContextLifetimeAnalysis Analysis(Ctx, lifetimeOptions());
   if (std::optional<::grpcleak::ShortLivedObject> Found =
           Analysis.findShortLivedReactor(Reactor, *Flow))
-    if (Reported.insert(Found->HandedAt).second)
+    if (ReportedLifetime.insert(Found->HandedAt).second)
       reportShortLived(*Found, *Flow);
 }
 
@@ -116,6 +140,11 @@ void ContextLifetimeCheck::reportShortLived(
     diag(Loc, "client reactor %0 can be destroyed before its RPC completes "
               "and gRPC calls its OnDone")
         << Found.Object;
+  } else if (!Found.Start) {
+    const auto *Op = llvm::cast<CallExpr>(Found.HandedAt);
+    diag(Loc, "%0 is passed by address to %1 of an asynchronous call and can "
+              "be destroyed before the operation completes")
+        << Found.Object << Op->getDirectCallee()->getDeclName();
   } else {
     bool Callback = Found.Start->Api == ::grpcleak::RpcApi::Callback;
     if (Found.What == Role::Context)
@@ -195,7 +224,7 @@ void ContextLifetimeCheck::checkMemberOrder(const CXXRecordDecl &Class,
   for (const ::grpcleak::MemberOrderViolation &V :
        Analysis.findMemberOrder(Class)) {
     if (!analyzableFunctionAround(*V.Start, Ctx) ||
-        !Reported.insert(V.Start).second)
+        !ReportedOrder.insert(V.Start).second)
       continue;
     diag(V.Start->getExprLoc(),
          "%0 holds an async RPC started on ClientContext %1 but is declared "

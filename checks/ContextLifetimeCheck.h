@@ -25,6 +25,7 @@ public:
 
 private:
   void checkRpcStart(const CallExpr &Call, ASTContext &Ctx);
+  void checkAsyncOutput(const CallExpr &Op, ASTContext &Ctx);
   void checkLocalReactor(const VarDecl &Reactor, ASTContext &Ctx);
   void checkMemberOrder(const CXXRecordDecl &Class, ASTContext &Ctx);
   void reportShortLived(const ::grpcleak::ShortLivedObject &Found,
@@ -38,7 +39,10 @@ private:
   const bool CheckReuse;
   const bool CheckMemberOrder;
   const RegexOption WaitFunctions;
-  llvm::DenseSet<const Expr *> Reported;
+  /// What was reported already, per kind of finding: the call that hands an
+  /// object over, the start that reuses a context, the start a misplaced
+  /// member holds.
+  llvm::DenseSet<const Expr *> ReportedLifetime, ReportedReuse, ReportedOrder;
 };
 
 } // namespace clang::tidy::grpcleak

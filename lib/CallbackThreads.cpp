@@ -45,25 +45,6 @@ bool isOrDerivesFrom(const CXXRecordDecl *RD, llvm::StringRef Class) {
   return Named(*RD) || derivesFrom(*RD, Named);
 }
 
-/// True if \p Call calls method \p Method on an object whose class is, or
-/// derives from, \p Class (or of a method declared by such a class).
-bool isMethodOnClass(const CallExpr &Call, llvm::StringRef Class,
-                     llvm::StringRef Method) {
-  const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(&Call);
-  const CXXMethodDecl *MD = Member ? Member->getMethodDecl() : nullptr;
-  if (!MD || !MD->getIdentifier() || MD->getName() != Method)
-    return false;
-  // The object's own class, before any conversion to the base that
-  // declares the method (`f.wait()` calls std::__basic_future::wait).
-  const Expr *Object = Member->getImplicitObjectArgument();
-  QualType T = Object ? Object->IgnoreParenImpCasts()->getType() : QualType();
-  if (!T.isNull() && T->isPointerType())
-    T = T->getPointeeType();
-  const CXXRecordDecl *ObjectClass = T.isNull() ? nullptr : T->getAsCXXRecordDecl();
-  return isOrDerivesFrom(ObjectClass, Class) ||
-         isOrDerivesFrom(MD->getParent(), Class);
-}
-
 /// True if \p FD matches the user's name \p Name: `::a::b` exactly, `a::b`
 /// as the end of its qualified name, `b` its name.
 bool matchesUserName(const std::string &Qualified,
@@ -125,6 +106,23 @@ static bool isGuardedByReadyPoll(const CallExpr &Call, ASTContext &Ctx) {
   return false;
 }
 
+bool isMethodCallOn(const CallExpr &Call, llvm::StringRef Class,
+                    llvm::StringRef Method) {
+  const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(&Call);
+  const CXXMethodDecl *MD = Member ? Member->getMethodDecl() : nullptr;
+  if (!MD || !MD->getIdentifier() || MD->getName() != Method)
+    return false;
+  // The object's own class, before any conversion to the base that
+  // declares the method (`f.wait()` calls std::__basic_future::wait).
+  const Expr *Object = Member->getImplicitObjectArgument();
+  QualType T = Object ? Object->IgnoreParenImpCasts()->getType() : QualType();
+  if (!T.isNull() && T->isPointerType())
+    T = T->getPointeeType();
+  const CXXRecordDecl *ObjectClass = T.isNull() ? nullptr : T->getAsCXXRecordDecl();
+  return isOrDerivesFrom(ObjectClass, Class) ||
+         isOrDerivesFrom(MD->getParent(), Class);
+}
+
 bool isNonBlockingTimeout(const Expr *E, ASTContext &Ctx) {
   if (!E)
     return false;
@@ -174,7 +172,7 @@ classifyBlockingCall(const CallExpr &Call, ASTContext &Ctx,
   for (const ThreadBlockingEntry &Entry : ThreadBlocking) {
     bool Matches = Entry.Class.empty()
                        ? hasQualifiedName(FD, Entry.Function)
-                       : isMethodOnClass(Call, Entry.Class, Entry.Function);
+                       : isMethodCallOn(Call, Entry.Class, Entry.Function);
     if (!Matches)
       continue;
     if (Entry.TimeoutArg >= 0 &&
@@ -195,7 +193,7 @@ classifyBlockingCall(const CallExpr &Call, ASTContext &Ctx,
     llvm::StringRef Ref(Name);
     if (!Matches && Ref.starts_with("::") && Ref.contains("::")) {
       auto [Class, Method] = Ref.rsplit("::");
-      Matches = !Class.empty() && isMethodOnClass(Call, Class, Method);
+      Matches = !Class.empty() && isMethodCallOn(Call, Class, Method);
     }
     if (Matches)
       return BlockingCall{&Call, FD, BlockingKind::User, false};

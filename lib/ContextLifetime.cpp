@@ -18,10 +18,22 @@ using namespace clang;
 namespace grpcleak {
 namespace {
 
-const llvm::StringRef AsyncCallOutputs[] = {
-#define GRPC_ASYNC_CALL_OUTPUT(Method) Method,
+struct AsyncOutputEntry {
+  llvm::StringRef Class;
+  llvm::StringRef Method;
+};
+const AsyncOutputEntry AsyncCallOutputs[] = {
+#define GRPC_ASYNC_CALL_OUTPUT(Class, Method) {Class, Method},
 #include "grpcleak/GrpcApi.def"
 };
+
+/// True if \p Call is an operation of an async client call that writes
+/// through its pointer arguments when its tag comes (GRPC_ASYNC_CALL_OUTPUT).
+bool isAsyncCallOutput(const CallExpr &Call) {
+  return llvm::any_of(AsyncCallOutputs, [&](const AsyncOutputEntry &Entry) {
+    return isMethodCallOn(Call, Entry.Class, Entry.Method);
+  });
+}
 
 /// The local whose address \p Arg is (`&resp`): an automatic variable held
 /// by value. Null for anything else.
@@ -386,9 +398,7 @@ ContextLifetimeAnalysis::findShortLived(const RpcStart &Start,
     if (const ValueDecl *Call = holderOf(*Start.Call, Ctx))
       anyStatement(Fn.getBody(), [&](const Stmt &S) {
         const auto *Op = llvm::dyn_cast<CXXMemberCallExpr>(&S);
-        const CXXMethodDecl *MD = Op ? Op->getMethodDecl() : nullptr;
-        if (!MD || !MD->getIdentifier() || objectOf(*Op) != Call ||
-            !llvm::is_contained(AsyncCallOutputs, MD->getName()))
+        if (!Op || objectOf(*Op) != Call || !isAsyncCallOutput(*Op))
           return false;
         for (const Expr *Arg : Op->arguments())
           if (const VarDecl *Var = addressedLocal(Arg))
@@ -403,6 +413,32 @@ ContextLifetimeAnalysis::findShortLived(const RpcStart &Start,
       Found->Start = Start;
       return Found;
     }
+  return std::nullopt;
+}
+
+std::optional<ShortLivedObject>
+ContextLifetimeAnalysis::findShortLivedOutput(const CallExpr &Op,
+                                              const FunctionFlow &Flow) {
+  if (!isAsyncCallOutput(Op))
+    return std::nullopt;
+  // A call started in this same function is findShortLived's, which knows
+  // its queue.
+  const auto *Member = llvm::dyn_cast<CXXMemberCallExpr>(&Op);
+  const ValueDecl *Call = Member ? objectOf(*Member) : nullptr;
+  if (Call && anyStatement(Flow.function().getBody(), [&](const Stmt &S) {
+        const auto *Start = llvm::dyn_cast<CallExpr>(&S);
+        std::optional<RpcStart> Rpc = Start ? classifyRpcStart(Start) : std::nullopt;
+        return Rpc && Rpc->Api == RpcApi::Async && holderOf(*Start, Ctx) == Call;
+      }))
+    return std::nullopt;
+  for (const Expr *Arg : Op.arguments())
+    if (const VarDecl *Var = addressedLocal(Arg))
+      // The call's queue is not known here: polling any queue counts.
+      if (std::optional<ShortLivedObject> Found =
+              judgeObject(*Var, Op, nullptr, Flow)) {
+        Found->What = ShortLivedObject::Role::Pointee;
+        return Found;
+      }
   return std::nullopt;
 }
 

@@ -71,6 +71,12 @@ std::optional<BlockingCall>
 classifyBlockingCall(const clang::CallExpr &Call, clang::ASTContext &Ctx,
                      llvm::ArrayRef<std::string> Extra = {});
 
+/// True if \p Call calls method \p Method on an object whose class is, or
+/// derives from, \p Class (a qualified name; a class template's instances
+/// count), or of a method declared by such a class.
+bool isMethodCallOn(const clang::CallExpr &Call, llvm::StringRef Class,
+                    llvm::StringRef Method);
+
 /// The names (last component) of the functions GRPC_THREAD_BLOCKING lists:
 /// a cheap filter for matchers, before classifyBlockingCall decides.
 std::vector<llvm::StringRef> blockingCallNames();

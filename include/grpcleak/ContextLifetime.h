@@ -69,7 +69,8 @@ struct ShortLivedObject {
   /// the call it started (Finish, Read), or the reactor's StartCall (or its
   /// construction, when its constructor starts the call).
   const clang::Expr *HandedAt = nullptr;
-  /// The RPC, when known (not for a reactor).
+  /// The RPC, when known (not for a reactor, nor for an operation on a call
+  /// started elsewhere).
   std::optional<RpcStart> Start;
   /// How the object's life ends first: by the return ExitReturn, by falling
   /// off the end of the function (both null), or at the end of its scope
@@ -106,6 +107,14 @@ public:
   /// local it uses (its context first) that can die before it completes.
   std::optional<ShortLivedObject> findShortLived(const RpcStart &Start,
                                                  const FunctionFlow &Flow);
+
+  /// (a) For an operation \p Op of an async client call that writes
+  /// through its pointer arguments when its tag comes (Finish, Read:
+  /// GRPC_ASYNC_CALL_OUTPUT), wherever the call was started: the first
+  /// local passed by address that can die before the tag is taken from a
+  /// completion queue (any queue: the call's is not known here).
+  std::optional<ShortLivedObject> findShortLivedOutput(const clang::CallExpr &Op,
+                                                       const FunctionFlow &Flow);
 
   /// (a) For a local client reactor \p Reactor of \p Flow's function whose
   /// RPC is started there (StartCall on it, or a constructor that calls

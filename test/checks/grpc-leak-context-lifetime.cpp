@@ -105,6 +105,37 @@ void Cancel(demo::Demo::Stub *stub, grpc::CompletionQueue *cq,
   call->ctx.TryCancel();
 }
 
+// A keep-alive stream started by the constructor; stopping it finishes the
+// stream into a local status and shuts the queue down without waiting for
+// the Finish tag (the completion writes the status after Stop returned).
+class KeepAlive {
+ public:
+  KeepAlive(demo::Demo::Stub *stub) : stream_(stub->AsyncBidi(&ctx_, &cq_, this)) {}
+  void Stop() {
+    stream_->WritesDone(this);
+    grpc::Status status;
+    stream_->Finish(&status, this);
+    // CHECK-MESSAGES: :[[@LINE-1]]:14: warning: 'status' is passed by address to 'Finish' of an asynchronous call and can be destroyed before the operation completes [grpc-leak-context-lifetime]
+    // CHECK-MESSAGES: :[[@LINE+2]]:3: note: reaches the end of the function without waiting for the RPC to complete
+    cq_.Shutdown();
+  }
+  // The same, waiting for the tags first: not reported.
+  void StopAndDrain() {
+    stream_->WritesDone(this);
+    grpc::Status status;
+    stream_->Finish(&status, this);
+    void *tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  grpc::CompletionQueue cq_;
+  std::unique_ptr<grpc::ClientAsyncReaderWriter<demo::Req, demo::Resp>> stream_;
+};
+
 // A client reactor on the stack whose constructor starts the call, and no
 // wait for its OnDone.
 class Lister final : public grpc::ClientReadReactor<demo::Resp> {

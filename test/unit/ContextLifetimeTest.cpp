@@ -231,6 +231,28 @@ class Reader : public grpc::ClientReadReactor<demo::Resp> {
   bool done_ = false;
 };
 
+class KeepAlive {
+ public:
+  KeepAlive(demo::Demo::Stub *stub) : stream_(stub->AsyncBidi(&ctx_, &cq_, this)) {}
+  void stop_without_tag() {
+    grpc::Status status;
+    stream_->Finish(&status, this);
+    cq_.Shutdown();
+  }
+  void stop_and_drain() {
+    grpc::Status status;
+    stream_->Finish(&status, this);
+    void *tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+ private:
+  grpc::ClientContext ctx_;
+  grpc::CompletionQueue cq_;
+  std::unique_ptr<grpc::ClientAsyncReaderWriter<demo::Req, demo::Resp>> stream_;
+};
+
 void reactor_awaited(demo::Demo::Stub *stub) {
   Reader reader(stub);
   reader.Await();
@@ -347,6 +369,25 @@ TEST(ContextLifetimeTest, WaitFunctionsAndReactors) {
     const FunctionFlow *F = FlowCache::get(*Owner, Ctx);
     return F ? Analysis.findShortLivedReactor(*Var, *F) : std::nullopt;
   };
+  // Finish on a stream started elsewhere (the constructor), into a local.
+  auto Output = [&](llvm::StringRef Fn) -> std::optional<ShortLivedObject> {
+    auto Calls = match(cxxMemberCallExpr(callee(cxxMethodDecl(hasName("Finish"))),
+                                         hasAncestor(functionDecl(hasName(Fn))))
+                           .bind("c"),
+                       Ctx);
+    EXPECT_EQ(Calls.size(), 1u) << Fn.str();
+    const auto *Op = Calls[0].getNodeAs<CallExpr>("c");
+    const FunctionFlow *F = FlowCache::get(*enclosingCallable(*Op, Ctx), Ctx);
+    return F ? Analysis.findShortLivedOutput(*Op, *F) : std::nullopt;
+  };
+  std::optional<ShortLivedObject> Status = Output("stop_without_tag");
+  ASSERT_TRUE(Status);
+  EXPECT_EQ(Status->Object->getName(), "status");
+  EXPECT_FALSE(Status->Start);
+  EXPECT_FALSE(Output("stop_and_drain"));
+  // A call started in the same function is left to findShortLived.
+  EXPECT_FALSE(Output("status_on_stack"));
+
   EXPECT_FALSE(Reactor("reactor_awaited"));
   std::optional<ShortLivedObject> Found = Reactor("reactor_dropped");
   ASSERT_TRUE(Found);
