@@ -69,11 +69,26 @@ void BlockingReactionCheck::check(const MatchFinder::MatchResult &Result) {
       ::grpcleak::classifyBlockingCall(*Call, Ctx, BlockingFunctionList);
   if (!Blocking)
     return;
-  // One finding per function: the first blocking call in it (a synchronous
-  // stream's start, reads and Finish are one mistake).
+  // One finding per function: the first blocking call in it, in source
+  // order (a synchronous stream's start, reads and Finish are one mistake;
+  // the order matchers fire in is not the source order).
   const FunctionDecl *Fn = analyzableFunctionAround(*Call, Ctx);
   if (!Fn || Reported.contains(Fn->getCanonicalDecl()))
     return;
+  const SourceManager &SM = Ctx.getSourceManager();
+  ::grpcleak::anyStatement(Fn->getBody(), [&](const Stmt &S) {
+    const auto *Other = llvm::dyn_cast<CallExpr>(&S);
+    if (!Other || Other == Call ||
+        !SM.isBeforeInTranslationUnit(Other->getBeginLoc(), Call->getBeginLoc()) ||
+        ::grpcleak::enclosingCallable(*Other, Ctx) != Fn)
+      return false;
+    if (std::optional<::grpcleak::BlockingCall> Earlier =
+            ::grpcleak::classifyBlockingCall(*Other, Ctx, BlockingFunctionList)) {
+      Call = Other;
+      Blocking = Earlier;
+    }
+    return false;
+  });
 
   ::grpcleak::CallbackThreadOptions Opts;
   Opts.CallDepth = CallDepth;
