@@ -1,7 +1,9 @@
 //===- GrpcLeakTidyModule.cpp - registers the grpc-leak checks ------------===//
 
+#include "BlockingReactionCheck.h"
 #include "ChannelInLoopCheck.h"
 #include "ChannelPerRequestCheck.h"
+#include "ContextLifetimeCheck.h"
 #include "CoreHandleCheck.h"
 #include "CqShutdownCheck.h"
 #include "InfiniteDeadlineCheck.h"
@@ -21,10 +23,14 @@ namespace grpcleak {
 class GrpcLeakModule : public ClangTidyModule {
 public:
   void addCheckFactories(ClangTidyCheckFactories &CheckFactories) override {
+    CheckFactories.registerCheck<BlockingReactionCheck>(
+        "grpc-leak-blocking-reaction");
     CheckFactories.registerCheck<ChannelInLoopCheck>(
         "grpc-leak-channel-in-loop");
     CheckFactories.registerCheck<ChannelPerRequestCheck>(
         "grpc-leak-channel-per-request");
+    CheckFactories.registerCheck<ContextLifetimeCheck>(
+        "grpc-leak-context-lifetime");
     CheckFactories.registerCheck<CoreHandleCheck>("grpc-leak-core-handle");
     CheckFactories.registerCheck<CqShutdownCheck>("grpc-leak-cq-shutdown");
     CheckFactories.registerCheck<InfiniteDeadlineCheck>(

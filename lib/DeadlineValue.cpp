@@ -216,6 +216,27 @@ std::optional<int64_t> constantDurationSeconds(const Expr *E, ASTContext &Ctx) {
   return std::nullopt;
 }
 
+bool isZeroDuration(const Expr *E, ASTContext &Ctx) {
+  if (!E)
+    return false;
+  E = stripValue(E);
+  if (const auto *Call = llvm::dyn_cast<CallExpr>(E)) {
+    const FunctionDecl *FD = Call->getDirectCallee();
+    if (FD && FD->getIdentifier() && FD->getName().starts_with("gpr_time_from_") &&
+        Call->getNumArgs() >= 1)
+      return evaluateInt(Call->getArg(0), Ctx) == 0;
+  }
+  if (!secondsPerTick(E->getType()))
+    return false;
+  Expr::EvalResult Result;
+  if (E->isValueDependent() || !E->EvaluateAsRValue(Result, Ctx) ||
+      !Result.Val.isStruct() || Result.Val.getStructNumFields() < 1)
+    return false;
+  const APValue &Count = Result.Val.getStructField(0);
+  return (Count.isInt() && Count.getInt().isZero()) ||
+         (Count.isFloat() && Count.getFloat().isZero());
+}
+
 std::optional<InfiniteDeadline>
 classifyInfiniteDeadline(const Expr *Deadline, ASTContext &Ctx,
                          const InfiniteDeadlineOptions &Options) {

@@ -15,3 +15,9 @@ for version in incident fixed; do
     echo
   done
 done
+# The same service on gRPC's callback API (examples/*/price_board.cc).
+for version in incident fixed; do
+  echo "== grpc-leak-tidy on examples/$version/price_board.cc"
+  "$tidy" -p "$build" "$root/examples/$version/price_board.cc" 2>/dev/null
+  echo
+done

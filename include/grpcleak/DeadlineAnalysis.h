@@ -111,6 +111,18 @@ public:
   static bool setsDeadlineAnywhere(const clang::Stmt *Body,
                                    const clang::ValueDecl &Context);
 
+  /// The context the RPC \p Start (made in \p Fn) runs on, as this
+  /// analysis identifies it: a local of \p Fn (a grpc::ClientContext or a
+  /// smart pointer to one), a parameter (unless IgnoreContextParameters),
+  /// or a field (\p IsMember). Null for a context it does not judge: a
+  /// local pointer or reference to one made elsewhere, a captured variable,
+  /// an element of a container.
+  const clang::ValueDecl *contextOf(const RpcStart &Start,
+                                    const clang::FunctionDecl &Fn,
+                                    bool &IsMember) const {
+    return contextDecl(Start, Fn, IsMember);
+  }
+
 private:
   /// The variable or field the RPC's context argument names, if judged
   /// here (\p Fn is the function starting the RPC).

@@ -54,6 +54,10 @@ classifyInfiniteDeadline(const clang::Expr *Deadline, clang::ASTContext &Ctx,
 std::optional<int64_t> constantDurationSeconds(const clang::Expr *E,
                                                clang::ASTContext &Ctx);
 
+/// True if \p E is a constant std::chrono::duration, or gpr_time_from_*
+/// value, of zero length: a wait bounded by it is a poll.
+bool isZeroDuration(const clang::Expr *E, clang::ASTContext &Ctx);
+
 } // namespace grpcleak
 
 #endif // GRPCLEAK_DEADLINE_VALUE_H

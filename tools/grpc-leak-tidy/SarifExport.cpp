@@ -49,11 +49,17 @@ struct CheckSummary {
   StringRef Summary;
 };
 const CheckSummary GrpcLeakCheckSummaries[] = {
+    {"grpc-leak-blocking-reaction",
+     "Blocking call made in code that gRPC runs on its callback threads."},
     {"grpc-leak-channel-in-loop",
      "gRPC channel created and destroyed again in every iteration of a loop."},
     {"grpc-leak-channel-per-request",
      "gRPC channel created and destroyed again for every request a server "
      "handles."},
+    {"grpc-leak-context-lifetime",
+     "grpc::ClientContext, or an object an RPC writes into, that can be "
+     "destroyed before the async or callback RPC using it completes, or that "
+     "is used for a second RPC."},
     {"grpc-leak-core-handle",
      "gRPC C-core handle not released on every path out of the function that "
      "created it."},
