@@ -39,7 +39,7 @@ void BlockingReactionCheck::onEndOfTranslationUnit() {
   GrpcLeakCheck::onEndOfTranslationUnit();
 }
 
-void BlockingReactionCheck::registerMatchers(MatchFinder *Finder) {
+void BlockingReactionCheck::registerCheckMatchers(MatchFinder *Finder) {
   // A cheap name filter first (the table's functions, the user's, and every
   // stub call that takes a ClientContext); the library decides.
   std::vector<std::string> Names;
@@ -60,7 +60,7 @@ void BlockingReactionCheck::registerMatchers(MatchFinder *Finder) {
       this);
 }
 
-void BlockingReactionCheck::check(const MatchFinder::MatchResult &Result) {
+void BlockingReactionCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   ASTContext &Ctx = *Result.Context;
   if (!Call)

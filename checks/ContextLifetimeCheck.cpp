@@ -40,7 +40,7 @@ void ContextLifetimeCheck::onEndOfTranslationUnit() {
   return Opts;
 }
 
-void ContextLifetimeCheck::registerMatchers(MatchFinder *Finder) {
+void ContextLifetimeCheck::registerCheckMatchers(MatchFinder *Finder) {
   auto ContextClass = cxxRecordDecl(hasName("::grpc::ClientContext"));
   if (CheckLocalLifetime || CheckReuse)
     // Every generated, generic and callback RPC start takes the context as
@@ -72,7 +72,7 @@ void ContextLifetimeCheck::registerMatchers(MatchFinder *Finder) {
         this);
 }
 
-void ContextLifetimeCheck::check(const MatchFinder::MatchResult &Result) {
+void ContextLifetimeCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   ASTContext &Ctx = *Result.Context;
   if (const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call"))
     checkRpcStart(*Call, Ctx);

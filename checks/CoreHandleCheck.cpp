@@ -27,7 +27,7 @@ void CoreHandleCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "AcquireReleasePairs", AcquireReleasePairs);
 }
 
-void CoreHandleCheck::registerMatchers(MatchFinder *Finder) {
+void CoreHandleCheck::registerCheckMatchers(MatchFinder *Finder) {
   std::vector<StringRef> Acquires;
   for (const ::grpcleak::CoreHandlePair &Pair : ::grpcleak::coreHandlePairs())
     Acquires.push_back(Pair.Acquire);
@@ -46,7 +46,7 @@ void CoreHandleCheck::registerMatchers(MatchFinder *Finder) {
       this);
 }
 
-void CoreHandleCheck::check(const MatchFinder::MatchResult &Result) {
+void CoreHandleCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   if (const auto *Release = Result.Nodes.getNodeAs<CallExpr>("release")) {
     checkReleaseOrder(*Release, *Result.Context);
     return;
@@ -87,6 +87,12 @@ void CoreHandleCheck::check(const MatchFinder::MatchResult &Result) {
     diag(Acquire->getBeginLoc(),
          "gRPC %0 %1 from '%2' is not released with '%3' on every path")
         << Pair->Noun << Leak->Var << Pair->Acquire << Pair->Release;
+  noteSummarisedCalls(
+      Flow->function(), *Leak->Var, nullptr,
+      [](const ::grpcleak::FunctionFacts &F, unsigned I) {
+        return ::grpcleak::FunctionFacts::has(F.ReleasesParams, I);
+      },
+      "is given it and does not release it");
   switch (Leak->How) {
   case Exit::Return:
     diag(Leak->At->getBeginLoc(), "returns here without calling '%0' on %1",

@@ -19,8 +19,8 @@ namespace clang::tidy::grpcleak {
 class CoreHandleCheck : public GrpcLeakCheck {
 public:
   CoreHandleCheck(StringRef Name, ClangTidyContext *Context);
-  void registerMatchers(ast_matchers::MatchFinder *Finder) override;
-  void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void registerCheckMatchers(ast_matchers::MatchFinder *Finder) override;
+  void checkMatch(const ast_matchers::MatchFinder::MatchResult &Result) override;
   void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
   bool isLanguageVersionSupported(const LangOptions &) const override {
     return true; // the C core is used from C as well as C++

@@ -33,7 +33,7 @@ void CqShutdownCheck::onEndOfTranslationUnit() {
   GrpcLeakCheck::onEndOfTranslationUnit();
 }
 
-void CqShutdownCheck::registerMatchers(MatchFinder *Finder) {
+void CqShutdownCheck::registerCheckMatchers(MatchFinder *Finder) {
   if (CheckPollerWithoutShutdown)
     Finder->addMatcher(
         cxxMemberCallExpr(callee(cxxMethodDecl(hasName("Next")))).bind("next"),
@@ -54,7 +54,7 @@ void CqShutdownCheck::registerMatchers(MatchFinder *Finder) {
         this);
 }
 
-void CqShutdownCheck::check(const MatchFinder::MatchResult &Result) {
+void CqShutdownCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   ASTContext &Ctx = *Result.Context;
   if (const auto *Next = Result.Nodes.getNodeAs<CXXMemberCallExpr>("next"))
     checkPoller(*Next, Ctx);

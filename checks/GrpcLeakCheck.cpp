@@ -2,13 +2,117 @@
 
 #include "GrpcLeakCheck.h"
 #include "grpcleak/AstUtil.h"
+#include "grpcleak/ProjectFacts.h"
 #include "grpcleak/Repetition.h"
+#include "grpcleak/Summaries.h"
 
 #include "clang/AST/DeclTemplate.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 
 namespace clang::tidy::grpcleak {
 
+namespace {
+constexpr llvm::StringLiteral TuTag = "grpc-leak-tu";
+} // namespace
+
+GrpcLeakCheck::GrpcLeakCheck(StringRef Name, ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context), TidyContext(Context),
+      SummariesOption(Options.getLocalOrGlobal("SummariesDir", "").str()) {}
+
+void GrpcLeakCheck::registerMatchers(ast_matchers::MatchFinder *Finder) {
+  // The TU is the root of the traversal: this match comes first. (clangd
+  // traverses only the main file's top-level declarations: there the first
+  // match of any kind starts the TU.)
+  Finder->addMatcher(ast_matchers::translationUnitDecl().bind(TuTag), this);
+  registerCheckMatchers(Finder);
+}
+
+void GrpcLeakCheck::check(const ast_matchers::MatchFinder::MatchResult &Result) {
+  startTranslationUnit(*Result.Context);
+  if (Result.Nodes.getNodeAs<TranslationUnitDecl>(TuTag))
+    return;
+  checkMatch(Result);
+}
+
+/// The build directory of the compile database that covers \p From: the
+/// first directory, from \p From up, that holds a compile_commands.json or
+/// a build/compile_commands.json (as clangd looks), resolved through links
+/// (a compile_commands.json linked from the source tree is the build's).
+static std::string buildDirectoryAbove(llvm::StringRef From) {
+  for (llvm::SmallString<256> Dir(From); !Dir.empty();
+       Dir = llvm::sys::path::parent_path(Dir)) {
+    for (llvm::StringRef Sub : {"", "build"}) {
+      llvm::SmallString<256> Db(Dir), Real;
+      llvm::sys::path::append(Db, Sub, "compile_commands.json");
+      if (!llvm::sys::fs::real_path(Db, Real) && llvm::sys::fs::is_regular_file(Real))
+        return std::string(llvm::sys::path::parent_path(Real));
+    }
+    if (llvm::sys::path::parent_path(Dir) == Dir)
+      break;
+  }
+  return "";
+}
+
+std::string GrpcLeakCheck::summariesDirectory() const {
+  std::string Option = SummariesOption;
+  if (std::optional<std::string> Env =
+          llvm::sys::Process::GetEnv("GRPC_LEAK_SUMMARIES_DIR"))
+    Option = *Env;
+  if (Option == "off")
+    return "";
+  // The directory the compile command runs in (a CMake target's binary
+  // directory); clangd leaves it empty: the main file's directory then.
+  llvm::SmallString<256> Start(TidyContext->getCurrentBuildDirectory());
+  if (Start.empty()) {
+    Start = getCurrentMainFile();
+    llvm::sys::path::remove_filename(Start);
+  }
+  std::string Build = buildDirectoryAbove(Start);
+  if (!Option.empty()) {
+    llvm::SmallString<256> Path(Option);
+    if (llvm::sys::path::is_relative(Path) && !Build.empty()) {
+      llvm::SmallString<256> Joined(Build);
+      llvm::sys::path::append(Joined, Path);
+      Path = Joined;
+    }
+    return std::string(Path);
+  }
+  if (Build.empty())
+    return "";
+  llvm::SmallString<256> Dir(Build);
+  llvm::sys::path::append(Dir, ".grpc-leak", "summaries");
+  return std::string(Dir);
+}
+
+void GrpcLeakCheck::startTranslationUnit(ASTContext &Ctx) {
+  if (SummaryContext == &Ctx)
+    return;
+  SummaryContext = &Ctx;
+  ::grpcleak::beginSummaries(Ctx, summariesDirectory());
+}
+
 void GrpcLeakCheck::onEndOfTranslationUnit() {
+  if (SummaryContext) {
+    ASTContext &Ctx = *SummaryContext;
+    if (::grpcleak::SummaryStore *Store = ::grpcleak::summariesFor(Ctx)) {
+      // The first check to end the TU records its facts; a TU with errors
+      // records nothing (the dropped code may be what a fact rests on).
+      if (::grpcleak::claimSummaryWrite(Ctx) &&
+          !Ctx.getDiagnostics().hasUncompilableErrorOccurred() &&
+          !::grpcleak::SummaryStore::readOnly()) {
+        std::string Error = Store->write(::grpcleak::summarizeTu(Ctx));
+        if (!Error.empty())
+          configurationDiag("%0") << Error;
+      }
+      for (const std::string &Problem : Store->takeProblems())
+        configurationDiag("%0") << Problem;
+    }
+    ::grpcleak::endSummaries(Ctx);
+    SummaryContext = nullptr;
+  }
   if (LastContext) {
     ::grpcleak::FlowCache::clear(*LastContext);
     ::grpcleak::TuIndex::clear(*LastContext);
@@ -51,6 +155,37 @@ FixItHint GrpcLeakCheck::insertStatementBefore(SourceLocation Insert,
                                        ? std::string(" ")
                                        : "\n" + Indent.str());
   return FixItHint::CreateInsertion(Insert, Text);
+}
+
+void GrpcLeakCheck::noteSummarisedCalls(
+    const FunctionDecl &Fn, const ValueDecl &Object, const Stmt *Before,
+    llvm::function_ref<bool(const ::grpcleak::FunctionFacts &, unsigned)> DidIt,
+    StringRef Verb) {
+  if (!Fn.getBody() || !::grpcleak::summariesFor(Fn.getASTContext()))
+    return;
+  const SourceManager &SM = Fn.getASTContext().getSourceManager();
+  ::grpcleak::anyStatement(Fn.getBody(), [&](const Stmt &S) {
+    const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+    const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+    if (!Callee || Callee->hasBody() ||
+        (Before && !SM.isBeforeInTranslationUnit(Call->getBeginLoc(),
+                                                 Before->getBeginLoc())))
+      return false;
+    std::shared_ptr<const ::grpcleak::FunctionFacts> Facts =
+        ::grpcleak::projectFacts(*Callee);
+    if (!Facts)
+      return false;
+    for (unsigned I = 0, E = std::min(Call->getNumArgs(), Callee->getNumParams());
+         I != E; ++I)
+      if (::grpcleak::namesObject(Call->getArg(I), &Object) && !DidIt(*Facts, I)) {
+        diag(Call->getBeginLoc(),
+             "%0, defined in %1, %2 (from the project's summaries)",
+             DiagnosticIDs::Note)
+            << Callee << Facts->File << Verb;
+        break;
+      }
+    return false;
+  });
 }
 
 bool GrpcLeakCheck::isGenerated(SourceLocation Loc,

@@ -5,6 +5,7 @@
 
 #include "clang-tidy/ClangTidyCheck.h"
 #include "grpcleak/FunctionFlow.h"
+#include "grpcleak/Summaries.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Regex.h"
 #include <optional>
@@ -17,14 +18,23 @@ namespace clang::tidy::grpcleak {
 /// per-TU flow cache.
 class GrpcLeakCheck : public ClangTidyCheck {
 public:
+  /// Every check also matches the translation unit itself, so that each TU
+  /// (even one none of its matchers fire in) starts the project's
+  /// summaries before its first finding and records its own at its end.
+  void registerMatchers(ast_matchers::MatchFinder *Finder) final;
+  void check(const ast_matchers::MatchFinder::MatchResult &Result) final;
   void onEndOfTranslationUnit() override;
   bool isLanguageVersionSupported(const LangOptions &LangOpts) const override {
     return LangOpts.CPlusPlus;
   }
 
 protected:
-  GrpcLeakCheck(StringRef Name, ClangTidyContext *Context)
-      : ClangTidyCheck(Name, Context) {}
+  GrpcLeakCheck(StringRef Name, ClangTidyContext *Context);
+
+  /// What a check matches, and what it does with a match.
+  virtual void registerCheckMatchers(ast_matchers::MatchFinder *Finder) = 0;
+  virtual void
+  checkMatch(const ast_matchers::MatchFinder::MatchResult &Result) = 0;
 
   /// A regular-expression option. An invalid expression is reported as a
   /// configuration error naming the check, the option and the value, and
@@ -66,11 +76,32 @@ protected:
   /// that instantiates it. Call after the finding's other notes.
   void noteInstantiation(const FunctionDecl &Fn);
 
+  /// Notes at each call in \p Fn, before \p Before, that passes \p Object
+  /// to a function defined in another file whose summary says it does not
+  /// do what was needed: "'F', defined in <file>, <Verb> (from the
+  /// project's summaries)". \p DidIt tells, from the callee's facts and the
+  /// argument position, whether it did.
+  void noteSummarisedCalls(
+      const FunctionDecl &Fn, const ValueDecl &Object, const Stmt *Before,
+      llvm::function_ref<bool(const ::grpcleak::FunctionFacts &, unsigned)> DidIt,
+      StringRef Verb);
+
   /// True if \p Fn is (in) an instance of a template: its source is shared
   /// by every instance, so no fix-it may be offered there.
   static bool isTemplateInstance(const FunctionDecl &Fn);
 
 private:
+  /// The summaries directory of this TU (docs/summaries.md): the option
+  /// `SummariesDir` (or $GRPC_LEAK_SUMMARIES_DIR; relative to the build
+  /// directory), else `.grpc-leak/summaries` in the build directory of the
+  /// compile database found above the compile command's directory; "" when
+  /// `off` or no database is found.
+  std::string summariesDirectory() const;
+  void startTranslationUnit(ASTContext &Ctx);
+
+  ClangTidyContext *TidyContext;
+  std::string SummariesOption;
+  ASTContext *SummaryContext = nullptr;
   ASTContext *LastContext = nullptr;
   llvm::DenseSet<unsigned> ReportedTemplateCode;
 };

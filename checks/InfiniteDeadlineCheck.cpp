@@ -29,7 +29,7 @@ void InfiniteDeadlineCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "InfiniteDeadlineNames", InfiniteDeadlineNames.Text);
 }
 
-void InfiniteDeadlineCheck::registerMatchers(MatchFinder *Finder) {
+void InfiniteDeadlineCheck::registerCheckMatchers(MatchFinder *Finder) {
   // A cheap name filter; the API model (GRPC_DEADLINE_TAKER) decides.
   Finder->addMatcher(
       callExpr(callee(functionDecl(hasAnyName(
@@ -45,7 +45,7 @@ void InfiniteDeadlineCheck::registerMatchers(MatchFinder *Finder) {
                      this);
 }
 
-void InfiniteDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
+void InfiniteDeadlineCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<Expr>("call");
   std::optional<::grpcleak::DeadlineArgument> Arg =
       ::grpcleak::deadlineArgument(*Call);

@@ -46,7 +46,7 @@ void ReactorFinishCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "CheckHolds", CheckHolds);
 }
 
-void ReactorFinishCheck::registerMatchers(MatchFinder *Finder) {
+void ReactorFinishCheck::registerCheckMatchers(MatchFinder *Finder) {
   static const std::vector<std::string> ServerBases =
       ::grpcleak::reactorBaseNames(::grpcleak::ReactorSide::Server);
   auto ServerReactor = cxxRecordDecl(
@@ -79,7 +79,7 @@ void ReactorFinishCheck::registerMatchers(MatchFinder *Finder) {
         this);
 }
 
-void ReactorFinishCheck::check(const MatchFinder::MatchResult &Result) {
+void ReactorFinishCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   ASTContext &Ctx = *Result.Context;
   Context = &Ctx;
   const SourceManager &SM = Ctx.getSourceManager();

@@ -24,7 +24,7 @@ void ServerShutdownCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "SignalHandlerCallDepth", SignalHandlerCallDepth);
 }
 
-void ServerShutdownCheck::registerMatchers(MatchFinder *Finder) {
+void ServerShutdownCheck::registerCheckMatchers(MatchFinder *Finder) {
   Finder->addMatcher(
       cxxMemberCallExpr(callee(cxxMethodDecl(hasName("BuildAndStart"))))
           .bind("start"),
@@ -58,7 +58,7 @@ void ServerShutdownCheck::registerMatchers(MatchFinder *Finder) {
   }
 }
 
-void ServerShutdownCheck::check(const MatchFinder::MatchResult &Result) {
+void ServerShutdownCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   ASTContext &Ctx = *Result.Context;
   if (const auto *Start = Result.Nodes.getNodeAs<CallExpr>("start"))
     checkStartedServer(*Start, Ctx);

@@ -34,7 +34,7 @@ void StreamDeadlineCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "DeadlineSetterFunctions", DeadlineSetterFunctions.Text);
 }
 
-void StreamDeadlineCheck::registerMatchers(MatchFinder *Finder) {
+void StreamDeadlineCheck::registerCheckMatchers(MatchFinder *Finder) {
   // Every generated, generic and callback RPC start takes the context as
   // argument 0; the API model decides the rest.
   // Helpers of the TU that start one on a context they are given are found
@@ -93,7 +93,7 @@ static std::string methodName(
   return Helper ? Helper->Method : "";
 }
 
-void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
+void StreamDeadlineCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   ::grpcleak::DeadlineOptions Opts;
   Opts.TrustServerContextPropagation = TrustServerContextPropagation;
@@ -158,11 +158,18 @@ void StreamDeadlineCheck::check(const MatchFinder::MatchResult &Result) {
          "waiting for the peer}3",
          DiagnosticIDs::Note)
         << Missing->Context << ClassName << Inherited << TreatTryCancelAsBounded;
-  } else
+  } else {
     diag(Missing->Context->getLocation(),
          "%0 is declared here; call 'set_deadline' on it before the RPC starts",
          DiagnosticIDs::Note)
         << Missing->Context;
+    noteSummarisedCalls(
+        Fn, *Missing->Context, Call,
+        [](const ::grpcleak::FunctionFacts &F, unsigned I) {
+          return ::grpcleak::FunctionFacts::has(F.SetsDeadlineParams, I);
+        },
+        "is given it and sets no deadline on it");
+  }
   if (Missing->LateSetter)
     diag(Missing->LateSetter->getExprLoc(),
          "a deadline set after the RPC has started has no effect on it",

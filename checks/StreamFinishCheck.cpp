@@ -27,7 +27,7 @@ void StreamFinishCheck::onEndOfTranslationUnit() {
   GrpcLeakCheck::onEndOfTranslationUnit();
 }
 
-void StreamFinishCheck::registerMatchers(MatchFinder *Finder) {
+void StreamFinishCheck::registerCheckMatchers(MatchFinder *Finder) {
   // Every generated and generic stream start takes the context as argument
   // 0; the API model decides the rest.
   Finder->addMatcher(
@@ -38,7 +38,7 @@ void StreamFinishCheck::registerMatchers(MatchFinder *Finder) {
       this);
 }
 
-void StreamFinishCheck::check(const MatchFinder::MatchResult &Result) {
+void StreamFinishCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CXXMemberCallExpr>("call");
   std::optional<::grpcleak::RpcStart> Start =
       ::grpcleak::classifyRpcStart(Call);

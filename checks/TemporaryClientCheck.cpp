@@ -4,6 +4,7 @@
 #include "grpcleak/ApiModel.h"
 #include "grpcleak/AstUtil.h"
 #include "grpcleak/Compat.h"
+#include "grpcleak/Summaries.h"
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -34,7 +35,7 @@ void TemporaryClientCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "MinLoopTripCount", MinLoopTripCount);
 }
 
-void TemporaryClientCheck::registerMatchers(MatchFinder *Finder) {
+void TemporaryClientCheck::registerCheckMatchers(MatchFinder *Finder) {
   // A cheap name filter first; the API model confirms the factory.
   auto Factory = functionDecl(hasAnyName("CreateChannel", "CreateCustomChannel",
                                          "CreateCustomChannelWithInterceptors",
@@ -46,6 +47,18 @@ void TemporaryClientCheck::registerMatchers(MatchFinder *Finder) {
         callExpr(callee(functionDecl(hasAnyName(ExtraFactoryList))))
             .bind("user-create"),
         this);
+  // A factory of the project defined in another file (no body here): its
+  // summary (docs/summaries.md) says whether it makes a new channel.
+  auto ElsewhereDefined =
+      functionDecl(unless(isDefinition()), unless(isExpansionInSystemHeader()));
+  Finder->addMatcher(
+      callExpr(callee(functionDecl(ElsewhereDefined, unless(returns(voidType())))))
+          .bind("summary-create"),
+      this);
+  Finder->addMatcher(
+      cxxConstructExpr(hasDeclaration(cxxConstructorDecl(ElsewhereDefined)))
+          .bind("summary-create"),
+      this);
   if (IncludeStubs) {
     Finder->addMatcher(
         callExpr(callee(cxxMethodDecl(hasName("NewStub"))))
@@ -103,14 +116,41 @@ bool TemporaryClientCheck::isCreation(const Expr &E) const {
                Callee->getASTContext())
              .empty())
       return true;
+    if (Callee && !Callee->hasBody())
+      if (auto Facts = ::grpcleak::projectFacts(*Callee))
+        return Facts->ReturnsNewChannel;
   }
+  if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(&E))
+    if (!Construct->getConstructor()->hasBody())
+      if (auto Facts = ::grpcleak::projectFacts(*Construct->getConstructor()))
+        return Facts->ReturnsNewChannel;
   return IncludeStubs && ::grpcleak::isStubFactoryCall(&E);
 }
 
-void TemporaryClientCheck::check(const MatchFinder::MatchResult &Result) {
+void TemporaryClientCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   const Expr *Creation = Result.Nodes.getNodeAs<CallExpr>("create");
   bool IsStub = false;
-  if (Creation) {
+  std::shared_ptr<const ::grpcleak::FunctionFacts> Facts;
+  if (const auto *Elsewhere = Result.Nodes.getNodeAs<Expr>("summary-create")) {
+    if (!::grpcleak::summariesFor(*Result.Context))
+      return;
+    const FunctionDecl *Callee = nullptr;
+    if (const auto *Call = llvm::dyn_cast<CallExpr>(Elsewhere))
+      Callee = Call->getDirectCallee();
+    else
+      Callee = llvm::cast<CXXConstructExpr>(Elsewhere)->getConstructor();
+    // A factory the user named already counts (ExtraChannelFactories).
+    if (!Callee || ::grpcleak::isChannelFactory(Callee) ||
+        (!ExtraFactoryList.empty() &&
+         !match(functionDecl(hasAnyName(ExtraFactoryList)), *Callee,
+                Callee->getASTContext())
+              .empty()))
+      return;
+    Facts = ::grpcleak::projectFacts(*Callee);
+    if (!Facts || !Facts->ReturnsNewChannel)
+      return;
+    Creation = Elsewhere;
+  } else if (Creation) {
     if (!::grpcleak::isChannelFactory(
             llvm::cast<CallExpr>(Creation)->getDirectCallee()))
       return;
@@ -171,6 +211,12 @@ void TemporaryClientCheck::check(const MatchFinder::MatchResult &Result) {
          "the service's constructor) and reuse it")
         << IsStub << Factory->getDeclName();
 
+  if (Facts)
+    diag(Creation->getBeginLoc(),
+         "%0, defined in %1, creates a new channel on each call (from the "
+         "project's summaries)",
+         DiagnosticIDs::Note)
+        << Factory->getDeclName() << Facts->File;
   notePath(*Found, IsStub);
 }
 

@@ -6,6 +6,7 @@
 #include "grpcleak/DeadlineValue.h"
 #include "grpcleak/ObjectProtocol.h"
 #include "grpcleak/Repetition.h"
+#include "grpcleak/TuIndex.h"
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
@@ -302,6 +303,21 @@ static const LambdaExpr *lambdaAround(const Stmt &S,
   return nullptr;
 }
 
+/// True if the code \p Site calls runs on another thread or later: a
+/// thread launch, or a call of a std::function (what a thread pool's post
+/// or a callback registry holds). The callers of a function reached only
+/// so are not its callers on this thread.
+static bool runsElsewhere(const Expr &Site) {
+  unsigned FirstArg = 0;
+  if (TuIndex::launchedFunction(Site, FirstArg))
+    return true;
+  if (const auto *Op = llvm::dyn_cast<CXXOperatorCallExpr>(&Site))
+    if (Op->getOperator() == OO_Call && Op->getNumArgs() >= 1)
+      if (const auto *RD = Op->getArg(0)->getType()->getAsCXXRecordDecl())
+        return hasQualifiedName(RD, "::std::function");
+  return false;
+}
+
 std::optional<CallbackPath>
 CallbackThreadAnalysis::find(const Stmt &S) const {
   struct Item {
@@ -311,7 +327,7 @@ CallbackThreadAnalysis::find(const Stmt &S) const {
   std::deque<Item> Work;
   Work.push_back({&S, {}});
   llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
-  const CallSites &Index = CallSites::get(Ctx);
+  const TuIndex &Index = TuIndex::get(Ctx);
   while (!Work.empty()) {
     Item It = std::move(Work.front());
     Work.pop_front();
@@ -326,7 +342,9 @@ CallbackThreadAnalysis::find(const Stmt &S) const {
       return CallbackPath{*Entry, std::move(It.Hops)};
     if (It.Hops.size() >= Options.CallDepth)
       continue;
-    for (const Expr *Site : Index.of(*Fn)) {
+    for (const Expr *Site : Index.callSitesOf(*Fn)) {
+      if (runsElsewhere(*Site))
+        continue;
       std::vector<const Expr *> Hops = It.Hops;
       Hops.push_back(Site);
       Work.push_back({Site, std::move(Hops)});

@@ -194,7 +194,8 @@ FunctionFacts factsOf(const FunctionDecl &FD) {
   anyStatement(FD.getBody(), [&](const Stmt &S) {
     const auto *Call = llvm::dyn_cast<CallExpr>(&S);
     const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
-    if (Callee && !Callee->hasBody() && !SM.isInSystemHeader(Callee->getLocation()))
+    if (Callee && !Callee->hasBody() && !SM.isInSystemHeader(Callee->getLocation()) &&
+        !isInGeneratedFile(Callee->getLocation(), SM))
       if (std::string Usr = usrOf(*Callee);
           !Usr.empty() && !llvm::is_contained(Facts.Calls, Usr))
         Facts.Calls.push_back(std::move(Usr));

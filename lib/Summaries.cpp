@@ -285,10 +285,16 @@ void SummaryStore::refreshLocked() {
   for (auto &[Path, Entry] : Next->Files) {
     if (!Entry.Summary)
       continue;
-    for (const FunctionFacts &Facts : Entry.Summary->Functions)
-      Next->ByUsr[Facts.Usr] = {
-          std::shared_ptr<const FunctionFacts>(Entry.Summary, &Facts),
-          Entry.Summary};
+    for (const FunctionFacts &Facts : Entry.Summary->Functions) {
+      // Defined in two source files (two programs of one database, each
+      // with its own `Connect()`): which one a caller gets is unknown.
+      auto [It, Inserted] = Next->ByUsr.try_emplace(
+          Facts.Usr, std::shared_ptr<const FunctionFacts>(Entry.Summary, &Facts),
+          Entry.Summary);
+      if (!Inserted && It->second.second &&
+          It->second.second->File != Entry.Summary->File)
+        It->second = {nullptr, nullptr};
+    }
   }
   Current = std::move(Next);
 }
@@ -303,7 +309,7 @@ std::shared_ptr<const FunctionFacts> SummaryStore::lookup(llvm::StringRef Usr) {
     Dirty = false;
   }
   auto It = Current->ByUsr.find(Usr);
-  if (It == Current->ByUsr.end())
+  if (It == Current->ByUsr.end() || !It->second.first)
     return nullptr;
   const TuSummary &Summary = *It->second.second;
   // Stale when the file that made it has changed since.
@@ -375,23 +381,49 @@ std::string SummaryStore::write(const TuSummary &Summary) {
 //===--- The summaries a TU's analyses see --------------------------------===//
 
 namespace {
-thread_local llvm::DenseMap<const ASTContext *, SummaryStore *> StoreByContext;
+/// The store of a TU and how many checks have it open.
+struct TuStore {
+  SummaryStore *Store = nullptr;
+  unsigned Users = 0;
+  bool Written = false;
+};
+thread_local llvm::DenseMap<const ASTContext *, TuStore> StoreByContext;
 } // namespace
 
-void useSummaries(ASTContext &Ctx, llvm::StringRef Dir) {
-  if (Dir.empty()) {
-    StoreByContext.erase(&Ctx);
-    return;
+void beginSummaries(ASTContext &Ctx, llvm::StringRef Dir) {
+  TuStore &Entry = StoreByContext[&Ctx];
+  if (Entry.Users++ == 0) {
+    Entry.Written = false;
+    Entry.Store = Dir.empty() ? nullptr : &SummaryStore::at(Dir);
+    if (Entry.Store)
+      Entry.Store->invalidate();
   }
-  SummaryStore *&Store = StoreByContext[&Ctx];
-  if (Store && Store->directory() == Dir)
-    return;
-  Store = &SummaryStore::at(Dir);
-  Store->invalidate();
 }
 
+void endSummaries(const ASTContext &Ctx) {
+  auto It = StoreByContext.find(&Ctx);
+  if (It != StoreByContext.end() && --It->second.Users == 0)
+    StoreByContext.erase(It);
+}
+
+bool claimSummaryWrite(const ASTContext &Ctx) {
+  auto It = StoreByContext.find(&Ctx);
+  if (It == StoreByContext.end() || It->second.Written)
+    return false;
+  It->second.Written = true;
+  return true;
+}
+
+void useSummaries(ASTContext &Ctx, llvm::StringRef Dir) {
+  StoreByContext.erase(&Ctx);
+  beginSummaries(Ctx, Dir);
+}
+
+void forgetSummaries(const ASTContext &Ctx) { StoreByContext.erase(&Ctx); }
+
 SummaryStore *summariesFor(const ASTContext &Ctx) {
-  return StoreByContext.lookup(&Ctx);
+  auto It = StoreByContext.find(&Ctx);
+  return It == StoreByContext.end() ? nullptr : It->second.Store;
 }
 
 std::shared_ptr<const FunctionFacts> projectFacts(const FunctionDecl &FD) {
@@ -400,7 +432,5 @@ std::shared_ptr<const FunctionFacts> projectFacts(const FunctionDecl &FD) {
     return nullptr;
   return Store->lookup(usrOf(FD));
 }
-
-void forgetSummaries(const ASTContext &Ctx) { StoreByContext.erase(&Ctx); }
 
 } // namespace grpcleak

@@ -39,6 +39,10 @@ config.environment["FILECHECK"] = os.path.join(config.llvm_tools_dir, "FileCheck
 config.environment["PATH"] = os.pathsep.join(
     [config.llvm_tools_dir, config.environment.get("PATH", os.environ.get("PATH", ""))])
 # No user configuration may leak into the tests (clangd reads ~/.config).
+# Project summaries (docs/summaries.md) are off in the tests: one test's
+# functions must not become another's facts through a shared build
+# directory. The tests of summaries turn them on (env -u, or a directory).
+config.environment["GRPC_LEAK_SUMMARIES_DIR"] = "off"
 config.environment["HOME"] = os.path.join(config.test_exec_root, "home")
 config.environment["XDG_CONFIG_HOME"] = os.path.join(config.test_exec_root, "home", ".config")
 

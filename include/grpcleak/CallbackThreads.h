@@ -15,9 +15,9 @@
 //  (2) Does a statement run on a callback thread: in a reaction, a handler
 //      or a completion callback, or in a function of the TU that one of them
 //      calls (directly, through a lambda it calls, a constructor it runs),
-//      at most a few calls away? The callers come from Repetition's call-site
-//      index (CallSites), which sees only direct calls: work handed to
-//      another executor (std::thread, std::async, a thread pool's post, any
+//      at most a few calls away? The callers come from the TU's call-site
+//      index (TuIndex), virtual dispatch included; work handed to another
+//      executor (std::thread, std::async, a thread pool's post, any
 //      std::function) is never followed, so it is never reported.
 //
 //===----------------------------------------------------------------------===//

@@ -156,9 +156,23 @@ private:
 
 //===--- The summaries a TU's analyses see --------------------------------===//
 
-/// Makes the summaries of \p Dir visible to the analyses of \p Ctx's TU
-/// (empty: none). Called by the checks when a TU starts.
+/// A check starts \p Ctx's TU: the summaries of \p Dir (empty: none)
+/// become visible to its analyses. Every check of the TU calls it once;
+/// the first one picks the directory and re-reads it (other TUs may have
+/// written summaries since).
+void beginSummaries(clang::ASTContext &Ctx, llvm::StringRef Dir);
+
+/// A check ends \p Ctx's TU; after the last one, the TU uses no store.
+void endSummaries(const clang::ASTContext &Ctx);
+
+/// True for the first caller in \p Ctx's TU: the one that writes its
+/// summary.
+bool claimSummaryWrite(const clang::ASTContext &Ctx);
+
+/// Makes the summaries of \p Dir visible to \p Ctx's TU until
+/// forgetSummaries (tests: one analysis, no checks).
 void useSummaries(clang::ASTContext &Ctx, llvm::StringRef Dir);
+void forgetSummaries(const clang::ASTContext &Ctx);
 
 /// The store \p Ctx's TU uses, or null.
 SummaryStore *summariesFor(const clang::ASTContext &Ctx);
@@ -166,9 +180,6 @@ SummaryStore *summariesFor(const clang::ASTContext &Ctx);
 /// The facts another TU recorded about \p FD, when \p FD has no body in
 /// this TU and summaries are in use; null otherwise.
 std::shared_ptr<const FunctionFacts> projectFacts(const clang::FunctionDecl &FD);
-
-/// Forgets \p Ctx's store (end of the TU).
-void forgetSummaries(const clang::ASTContext &Ctx);
 
 } // namespace grpcleak
 

@@ -12,6 +12,7 @@
 #include "grpcleak/AstUtil.h"
 #include "grpcleak/CallbackThreads.h"
 #include "grpcleak/Repetition.h"
+#include "grpcleak/TuIndex.h"
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -27,7 +28,7 @@ class ForgetCaches {
 public:
   explicit ForgetCaches(ASTContext &Ctx) : Ctx(Ctx) {}
   ~ForgetCaches() {
-    CallSites::clear(Ctx);
+    TuIndex::clear(Ctx);
     clearParentIndex(Ctx);
   }
 

@@ -13,6 +13,7 @@
 #include "grpcleak/ContextLifetime.h"
 #include "grpcleak/FunctionFlow.h"
 #include "grpcleak/Repetition.h"
+#include "grpcleak/TuIndex.h"
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -30,7 +31,7 @@ public:
   explicit ForgetCaches(ASTContext &Ctx) : Ctx(Ctx) {}
   ~ForgetCaches() {
     FlowCache::clear(Ctx);
-    CallSites::clear(Ctx);
+    TuIndex::clear(Ctx);
     clearParentIndex(Ctx);
   }
 

@@ -18,6 +18,7 @@
 
 #include "DriverSupport.h"
 #include "grpcleak/Compat.h"
+#include "grpcleak/Summaries.h"
 
 #include "clang-tidy/ClangTidyOptions.h"
 #include "llvm/ADT/ArrayRef.h"
@@ -126,5 +127,9 @@ int main(int Argc, char **Argv) {
   std::vector<char *> Args =
       grpcleak::withResourceDir(Argc, Argv, "--resource-dir=", Storage);
   withCheckWarnings(Args);
+  // The editor reads the project's summaries (docs/summaries.md) that CI or
+  // the last build wrote, and never writes them: a half-edited file's facts
+  // are not the project's.
+  grpcleak::SummaryStore::setReadOnly(true);
   return clang::clangd::clangdMain(static_cast<int>(Args.size()), Args.data());
 }
