@@ -56,13 +56,14 @@ static std::string buildDirectoryAbove(llvm::StringRef From) {
   return "";
 }
 
-std::string GrpcLeakCheck::summariesDirectory() const {
+std::string GrpcLeakCheck::summariesDirectory() {
   std::string Option = SummariesOption;
   if (std::optional<std::string> Env =
           llvm::sys::Process::GetEnv("GRPC_LEAK_SUMMARIES_DIR"))
     Option = *Env;
   if (Option == "off")
     return "";
+  SummariesChosen = !Option.empty();
   // The directory the compile command runs in (a CMake target's binary
   // directory); clangd leaves it empty: the main file's directory then.
   llvm::SmallString<256> Start(TidyContext->getCurrentBuildDirectory());
@@ -104,7 +105,9 @@ void GrpcLeakCheck::onEndOfTranslationUnit() {
           !Ctx.getDiagnostics().hasUncompilableErrorOccurred() &&
           !::grpcleak::SummaryStore::readOnly()) {
         std::string Error = Store->write(::grpcleak::summarizeTu(Ctx));
-        if (!Error.empty())
+        // A directory found by default may be out of reach (a build
+        // sandbox, a read-only checkout): only a chosen one must work.
+        if (!Error.empty() && SummariesChosen)
           configurationDiag("%0") << Error;
       }
       for (const std::string &Problem : Store->takeProblems())

@@ -96,12 +96,14 @@ private:
   /// directory), else `.grpc-leak/summaries` in the build directory of the
   /// compile database found above the compile command's directory; "" when
   /// `off` or no database is found.
-  std::string summariesDirectory() const;
+  std::string summariesDirectory();
   void startTranslationUnit(ASTContext &Ctx);
 
   ClangTidyContext *TidyContext;
   std::string SummariesOption;
   ASTContext *SummaryContext = nullptr;
+  /// The directory was named (option or environment), not found.
+  bool SummariesChosen = false;
   ASTContext *LastContext = nullptr;
   llvm::DenseSet<unsigned> ReportedTemplateCode;
 };
