@@ -527,14 +527,18 @@ class Pass:
 def run_pass(args, tidy, env, files, order, deps, log_dir, touched):
     """Analyses files[i] for each i of `order`, -j at a time, in that order
     but for one rule: a file starts once the files it depends on (`deps`)
-    have finished. When no file left is ready, a free worker takes the
-    first one left all the same rather than wait (it may miss the facts of
-    a file still running: --two-pass catches that)."""
+    that come before it in the order have finished (the others are where
+    the order broke a cycle). When no file left is ready, a free worker
+    takes the first one left all the same rather than wait (it may miss the
+    facts of a file still running: --two-pass catches that)."""
     done_pass = Pass()
     # A terminal gets the progress line; a log gets a line per file only
     # with --verbose (which also replaces the progress line on a terminal).
     progress = Progress(sys.stderr, len(order), sys.stderr.isatty() and not args.quiet and not args.verbose)
     seen_so_far = set()
+    position = {index: place for place, index in enumerate(order)}
+    waits_for = {i: {j for j in deps.get(i, ()) if position.get(j, len(order)) < position[i]}
+                 for i in order}
     left = list(order)
     finished = set()
     running = {}
@@ -542,8 +546,7 @@ def run_pass(args, tidy, env, files, order, deps, log_dir, touched):
         progress.show(0, 0)
         while left or running:
             while left and len(running) < max(1, args.jobs):
-                unfinished = set(left) | {index for index, _ in running.values()}
-                index = next((i for i in left if not deps.get(i, set()) & unfinished), left[0])
+                index = next((i for i in left if waits_for[i] <= finished), left[0])
                 left.remove(index)
                 done_pass.finished_before[index] = frozenset(finished)
                 log_path = os.path.join(log_dir, "%05d-%s.sarif" % (index, os.path.basename(files[index])))
