@@ -444,8 +444,8 @@ def callee_first(files, summaries, deps):
     on the first run) come first, in database order: what they define is
     not known to anyone yet, and what they call is on disk from the last
     run already. Otherwise database order among the files whose
-    dependencies are placed; in a cycle, the file of the lowest index
-    that is left goes next."""
+    dependencies are placed; a cycle is broken at its file of the lowest
+    index."""
     has_summary = {i for i, path in enumerate(files) if os.path.realpath(path) in summaries}
     waiting = {i: set(d) for i, d in deps.items()}
     dependents = {i: set() for i in deps}
@@ -459,8 +459,8 @@ def callee_first(files, summaries, deps):
 
     ready = sorted((i for i in waiting if not waiting[i]), key=key)
     while len(order) < len(files):
-        if not ready:  # a cycle: break it at its first file
-            ready = [min((i for i in waiting if i not in placed), key=key)]
+        if not ready:
+            ready = [cycle_start(waiting, placed, key)]
         i = ready.pop(0)
         if i in placed:
             continue
@@ -472,6 +472,18 @@ def callee_first(files, summaries, deps):
                 ready.append(j)
         ready.sort(key=key)
     return order
+
+
+def cycle_start(waiting, placed, key):
+    """Where to break a cycle when every file left waits for another: walk
+    from the first file left along what it waits for until a file comes
+    again; the files from there on are a cycle, and its first one goes."""
+    walk = [min((i for i in waiting if i not in placed), key=key)]
+    while True:
+        step = min(waiting[walk[-1]], key=key)
+        if step in walk:
+            return min(walk[walk.index(step):], key=key)
+        walk.append(step)
 
 
 def changed_facts(before, after):
@@ -495,7 +507,7 @@ def to_run_again(files, first, before, after):
     changed = changed_facts(before, after)
     if not changed:
         return []
-    defined = definitions(after)
+    defined, defined_before = definitions(after), definitions(before)
     index_of = {os.path.realpath(path): i for i, path in enumerate(files)}
     again = []
     for i, path in enumerate(files):
@@ -505,9 +517,8 @@ def to_run_again(files, first, before, after):
         if not summary:
             continue
         for usr in calls_of(summary) & changed:
-            definer = index_of.get(defined[usr][0]) if usr in defined else None
-            if definer is None and usr in definitions(before):
-                definer = index_of.get(definitions(before)[usr][0])
+            where = defined.get(usr) or defined_before.get(usr)
+            definer = index_of.get(where[0]) if where else None
             if definer is not None and definer not in first.finished_before[i]:
                 again.append(i)
                 break
