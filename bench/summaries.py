@@ -12,7 +12,8 @@ interleaved:
 and prints, per way, the median wall time with its spread (min..max), the
 ratio to `off`, and how many files the second pass re-ran.
 
-Usage: bench/summaries.py [--build BUILD] [--reps N] [-j N]
+Usage: bench/summaries.py [--build BUILD] [--tidy BINARY] [--reps N] [-j N]
+(--tidy: a copy of the binary, when the build may replace it meanwhile)
 """
 import argparse
 import os
@@ -48,11 +49,12 @@ def run_ci(build, tidy, jobs, summaries, extra):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--tidy", help="grpc-leak-tidy to time (default: BUILD/bin/grpc-leak-tidy)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     opts = ap.parse_args()
     build = os.path.abspath(opts.build)
-    tidy = os.path.join(build, "bin", "grpc-leak-tidy")
+    tidy = os.path.abspath(opts.tidy or os.path.join(build, "bin", "grpc-leak-tidy"))
     if not os.path.exists(tidy):
         sys.exit(f"bench: {tidy} not built")
     work = tempfile.mkdtemp(prefix="grpc-leak-bench-summaries-")
