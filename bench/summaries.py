@@ -9,8 +9,10 @@ interleaved:
   warm        the summaries of the run before on disk (callee-first order)
   warm 2-pass the same with --two-pass (compares, re-runs nothing new)
   cold 2-pass an empty summaries directory, --two-pass
-and prints, per way, the median wall time with its spread (min..max), the
-ratio to `off`, and how many files the second pass re-ran.
+and prints, per way, the median wall time and CPU time (user + system of
+every process: steadier than wall time on a shared machine) with their
+spread (min..max), their ratios to `off`, and how many files the second
+pass re-ran.
 
 Usage: bench/summaries.py [--build BUILD] [--tidy BINARY] [--reps N] [-j N]
 (--tidy: a copy of the binary, when the build may replace it meanwhile)
@@ -18,6 +20,7 @@ Usage: bench/summaries.py [--build BUILD] [--tidy BINARY] [--reps N] [-j N]
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,16 +37,20 @@ MODES = [("off", ["--no-summaries"], None),
 
 
 def run_ci(build, tidy, jobs, summaries, extra):
-    """One CI run; returns (seconds, files the second pass re-ran or None)."""
+    """One CI run; returns (wall seconds, CPU seconds of it and every
+    process it started, files the second pass re-ran or None)."""
     command = [sys.executable, CI, "-p", build, "--tidy", tidy, "-j", str(jobs), "--quiet",
                "--exit-zero", "--include", "/examples/", "--summaries-dir", summaries] + extra
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         sys.exit("bench: grpc-leak-ci.py failed:\n" + done.stderr)
     again = re.search(r"second pass re-ran (\d+) file", done.stderr)
-    return wall, int(again.group(1)) if again else None
+    return wall, cpu, int(again.group(1)) if again else None
 
 
 def main():
@@ -63,27 +70,31 @@ def main():
     run_ci(build, tidy, opts.jobs, warm, [])
 
     times = {name: [] for name, _, _ in MODES}
+    cpus = {name: [] for name, _, _ in MODES}
     again = {name: set() for name, _, _ in MODES}
     for _ in range(opts.reps):  # interleaved: off, warm, warm 2-pass, cold, off, ...
         for name, extra, state in MODES:
             directory = warm if state == "warm" else os.path.join(work, "other")
             if state != "warm":
                 shutil.rmtree(directory, ignore_errors=True)
-            wall, rerun = run_ci(build, tidy, opts.jobs, directory, extra)
+            wall, cpu, rerun = run_ci(build, tidy, opts.jobs, directory, extra)
             times[name].append(wall)
+            cpus[name].append(cpu)
             if rerun is not None:
                 again[name].add(rerun)
     shutil.rmtree(work, ignore_errors=True)
 
-    base = statistics.median(times["off"])
     print(f"grpc-leak-tidy: {tidy}")
-    print(f"machine: {os.cpu_count()} cores; -j {opts.jobs}; {opts.reps} interleaved runs per way\n")
-    print(f"{'way':12} {'wall s, median (min..max)':>28} {'/ off':>7} {'re-ran':>8}")
+    print(f"machine: {os.cpu_count()} cores; -j {opts.jobs}; {opts.reps} interleaved runs per way")
+    print("wall and CPU (user + system, every process) seconds: median (min..max), ratio to off\n")
+    print(f"{'way':12} {'wall s':>22} {'/ off':>6} {'CPU s':>22} {'/ off':>6} {'re-ran':>7}")
     for name, _, _ in MODES:
-        values = times[name]
         rerun = "/".join(str(n) for n in sorted(again[name])) or "-"
-        print(f"{name:12} {statistics.median(values):12.2f} ({min(values):.2f}..{max(values):.2f})"
-              f"{' ' * 4}{statistics.median(values) / base:7.3f} {rerun:>8}")
+        row = f"{name:12}"
+        for values, base in ((times[name], times["off"]), (cpus[name], cpus["off"])):
+            row += (f" {statistics.median(values):8.2f} ({min(values):.2f}..{max(values):.2f})"
+                    f" {statistics.median(values) / statistics.median(base):6.3f}")
+        print(f"{row} {rerun:>7}")
     return 0
 
 
