@@ -18,6 +18,14 @@ outputs (clang-tidy's output for that file), and fails on findings unless
 always fails its action. Reports are cached like any action: an unchanged
 file with unchanged flags and headers is not analysed again.
 
+Summaries (docs/summaries.md): each action also writes the source's
+summary, `<target>.grpc_leak_tidy/<source path>.summary.json` (paths in it
+relative to the execution root), in the output group grpc_leak_summaries;
+and it reads the summaries of the target's deps, their sources among its
+inputs, so that a call into a dependency is looked up there. Bazel's
+dependency order is the callee-first order across targets; sources of one
+target do not see each other's summaries.
+
 Settings (bazel/BUILD.bazel): //:tidy (the binary), //:checks,
 //:fail_on_findings, //:external (also analyse @other//... targets),
 //:config (a .clang-tidy file label). Tested with Bazel 4.2.3 (docs/ci.md).
@@ -25,6 +33,11 @@ Settings (bazel/BUILD.bazel): //:tidy (the binary), //:checks,
 
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "C_COMPILE_ACTION_NAME", "CPP_COMPILE_ACTION_NAME")
+
+GrpcLeakTidySummariesInfo = provider(
+    doc = "The summaries of a target and its deps, with the sources they were made from.",
+    fields = ["summaries", "sources"],
+)
 
 GrpcLeakTidySettingInfo = provider(
     doc = "The value of a grpc-leak-tidy build setting.",
@@ -111,12 +124,31 @@ def _transitive_reports(ctx):
             reports.append(dep[OutputGroupInfo].grpc_leak_tidy)
     return reports
 
+def _deps_summaries(ctx):
+    """The GrpcLeakTidySummariesInfo of the deps, merged."""
+    summaries, sources = [], []
+    for dep in getattr(ctx.rule.attr, "deps", []):
+        if GrpcLeakTidySummariesInfo in dep:
+            summaries.append(dep[GrpcLeakTidySummariesInfo].summaries)
+            sources.append(dep[GrpcLeakTidySummariesInfo].sources)
+    return GrpcLeakTidySummariesInfo(
+        summaries = depset(transitive = summaries),
+        sources = depset(transitive = sources),
+    )
+
 def _grpc_leak_tidy_aspect_impl(target, ctx):
     transitive = _transitive_reports(ctx)
+    known = _deps_summaries(ctx)
     external = ctx.attr._external[GrpcLeakTidySettingInfo].value
     if (CcInfo not in target or
         (target.label.workspace_root.startswith("external/") and not external)):
-        return [OutputGroupInfo(grpc_leak_tidy = depset(transitive = transitive))]
+        return [
+            OutputGroupInfo(
+                grpc_leak_tidy = depset(transitive = transitive),
+                grpc_leak_summaries = known.summaries,
+            ),
+            known,
+        ]
 
     tidy = ctx.attr._tidy[GrpcLeakTidySettingInfo].value
     checks = ctx.attr._checks[GrpcLeakTidySettingInfo].value
@@ -132,10 +164,13 @@ def _grpc_leak_tidy_aspect_impl(target, ctx):
     c_flags = [f for f in _toolchain_flags(ctx, cc_toolchain, C_COMPILE_ACTION_NAME, cpp.copts + cpp.conlyopts) if _usable(f)]
     cxx_flags = [f for f in _toolchain_flags(ctx, cc_toolchain, CPP_COMPILE_ACTION_NAME, cpp.copts + cpp.cxxopts) if _usable(f)]
 
-    inputs_common = [compilation_context.headers]
+    inputs_common = [compilation_context.headers, known.summaries, known.sources]
     reports = []
-    for src in _sources(ctx):
+    summaries = []
+    sources = _sources(ctx)
+    for src in sources:
         report = ctx.actions.declare_file("%s.grpc_leak_tidy/%s.txt" % (target.label.name, src.short_path))
+        summary = ctx.actions.declare_file("%s.grpc_leak_tidy/%s.summary.json" % (target.label.name, src.short_path))
         flags = (c_flags if src.extension in _C_EXTENSIONS else cxx_flags) + rule_copts + context_flags
         args = ctx.actions.args()
         args.add(tidy)
@@ -144,6 +179,8 @@ def _grpc_leak_tidy_aspect_impl(target, ctx):
         args.add(checks)
         args.add(config.path if config else "")
         args.add(src)
+        args.add(summary)
+        args.add_all(known.summaries)
         args.add("--")
         args.add_all(flags)
         direct = [src] + ([config] if config else [])
@@ -151,13 +188,23 @@ def _grpc_leak_tidy_aspect_impl(target, ctx):
             executable = ctx.executable._runner,
             arguments = [args],
             inputs = depset(direct = direct, transitive = inputs_common),
-            outputs = [report],
+            outputs = [report, summary],
             mnemonic = "GrpcLeakTidy",
             progress_message = "grpc-leak-tidy %s" % src.short_path,
             use_default_shell_env = True,
         )
         reports.append(report)
-    return [OutputGroupInfo(grpc_leak_tidy = depset(direct = reports, transitive = transitive))]
+        summaries.append(summary)
+    return [
+        OutputGroupInfo(
+            grpc_leak_tidy = depset(direct = reports, transitive = transitive),
+            grpc_leak_summaries = depset(direct = summaries, transitive = [known.summaries]),
+        ),
+        GrpcLeakTidySummariesInfo(
+            summaries = depset(direct = summaries, transitive = [known.summaries]),
+            sources = depset(direct = sources, transitive = [known.sources]),
+        ),
+    ]
 
 grpc_leak_tidy_aspect = aspect(
     implementation = _grpc_leak_tidy_aspect_impl,
@@ -179,5 +226,6 @@ grpc_leak_tidy_aspect = aspect(
     },
     toolchains = ["@bazel_tools//tools/cpp:toolchain_type"],
     doc = "Runs grpc-leak-tidy over the C/C++ sources of cc_* targets and their deps; " +
-          "output group grpc_leak_tidy holds one report per source.",
+          "output group grpc_leak_tidy holds one report per source, grpc_leak_summaries " +
+          "one summary per source.",
 )

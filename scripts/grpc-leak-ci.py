@@ -22,6 +22,17 @@ release or a deadline, and the warning then stays on an unchanged line (the
 call that creates the handle, or starts the stream), while a note points at
 the changed place (the declaration, the return that now leaks).
 
+Summaries (docs/summaries.md): grpc-leak-tidy records facts about the
+functions each translation unit defines, one file per TU in a summaries
+directory, and looks a call up there when its callee has no body in the TU
+being analysed. This script reads the previous run's summaries and starts
+the files callees first (a file after the files defining what it calls),
+so that a caller sees its callees' facts of this run. --two-pass then
+re-runs the files that still saw facts that changed during the run (a
+cold run, a cycle). --summaries-dir DIR and --no-summaries choose the
+directory for grpc-leak-tidy too (GRPC_LEAK_SUMMARIES_DIR); --print-order
+prints the order and stops.
+
 Reports: --sarif FILE (the merged log), --codequality FILE (GitLab Code
 Quality), --html DIR (a self-contained page with the code of every finding;
 see scripts/grpc-leak-report.py). On a terminal, a progress line shows the
@@ -37,6 +48,7 @@ The reports are written in every case. Python 3 standard library only.
 import argparse
 import concurrent.futures
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -229,10 +241,11 @@ def find_tidy(args):
     return None
 
 
-def analyse(args, tidy, build, path, log_path):
-    """Runs grpc-leak-tidy on one file. Returns (path, exit code, output,
-    seconds); exit code None means it timed out."""
-    command = [tidy, "-p", build, "--quiet", "--export-sarif=" + log_path]
+def analyse(args, tidy, env, path, log_path):
+    """Runs grpc-leak-tidy on one file, in environment `env` (None: ours).
+    Returns (path, exit code, output, seconds); exit code None means it
+    timed out."""
+    command = [tidy, "-p", args.build, "--quiet", "--export-sarif=" + log_path]
     if args.checks:
         command.append("--checks=" + args.checks)
     command += args.tidy_arg
@@ -240,7 +253,7 @@ def analyse(args, tidy, build, path, log_path):
     start = time.monotonic()
     try:
         done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, timeout=args.timeout)
+                              stdin=subprocess.DEVNULL, timeout=args.timeout, env=env)
         code, output = done.returncode, done.stdout
     except subprocess.TimeoutExpired as err:
         code, output = None, err.stdout or b""
@@ -325,6 +338,252 @@ def print_annotation(result):
         github_escape(message)))
 
 
+# --- summaries and the order of the files -----------------------------------
+
+# The facts of a function that its callers' analyses use: everything a
+# summary says of it except where it is (`line`) and what it calls itself
+# (`calls`, only this script reads it).
+NOT_FACTS = {"usr", "line", "calls"}
+
+
+def summaries_dir(args):
+    """The summaries directory grpc-leak-tidy writes, or None when off:
+    --summaries-dir, else $GRPC_LEAK_SUMMARIES_DIR, else the default of a
+    run with -p BUILD (BUILD/.grpc-leak/summaries)."""
+    if args.no_summaries:
+        return None
+    chosen = args.summaries_dir or os.environ.get("GRPC_LEAK_SUMMARIES_DIR")
+    if chosen == "off":
+        return None
+    return os.path.abspath(chosen or os.path.join(args.build, ".grpc-leak", "summaries"))
+
+
+def tidy_env(args):
+    """The environment of the grpc-leak-tidy runs: the summaries directory
+    is passed on when it was chosen here (else grpc-leak-tidy finds its own,
+    which may come from a .clang-tidy SummariesDir)."""
+    if args.no_summaries:
+        return dict(os.environ, GRPC_LEAK_SUMMARIES_DIR="off")
+    if args.summaries_dir:
+        value = args.summaries_dir if args.summaries_dir == "off" else os.path.abspath(args.summaries_dir)
+        return dict(os.environ, GRPC_LEAK_SUMMARIES_DIR=value)
+    return None
+
+
+def read_summaries(directory):
+    """{main file (real path): summary} of the directory's summary files.
+    A file that is not a summary of this format is skipped: grpc-leak-tidy
+    reports it, and the order only loses a hint."""
+    summaries = {}
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
+    except OSError:
+        return summaries
+    newest = {}
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                summary = json.load(f)
+            modified = os.stat(path).st_mtime
+        except (OSError, ValueError):
+            continue
+        if (not isinstance(summary, dict) or summary.get("version") != 1
+                or not isinstance(summary.get("file"), str)
+                or not isinstance(summary.get("functions"), list)):
+            continue
+        summary["functions"] = [f for f in summary["functions"]
+                                if isinstance(f, dict) and isinstance(f.get("usr"), str)]
+        main_file = os.path.realpath(summary["file"])
+        # Two files for one source (its path was spelled differently): the
+        # newer one.
+        if main_file not in newest or modified > newest[main_file]:
+            newest[main_file] = modified
+            summaries[main_file] = summary
+    return summaries
+
+
+def definitions(summaries):
+    """{USR: (main file, facts)}. A USR defined in two files is left out,
+    as grpc-leak-tidy leaves it out (which one a caller gets is unknown)."""
+    defined, twice = {}, set()
+    for main_file, summary in summaries.items():
+        for function in summary["functions"]:
+            usr = function["usr"]
+            facts = {k: v for k, v in function.items() if k not in NOT_FACTS}
+            if usr in defined and defined[usr][0] != main_file:
+                twice.add(usr)
+            defined[usr] = (main_file, facts)
+    for usr in twice:
+        del defined[usr]
+    return defined
+
+
+def calls_of(summary):
+    return {usr for function in summary["functions"] for usr in function.get("calls", [])
+            if isinstance(usr, str)}
+
+
+def dependencies(files, summaries):
+    """{index: set of indices} of `files`: file A depends on file B when a
+    function of A calls a function that B defines (by the summaries)."""
+    index_of = {os.path.realpath(path): i for i, path in enumerate(files)}
+    defined = definitions(summaries)
+    deps = {}
+    for i, path in enumerate(files):
+        summary = summaries.get(os.path.realpath(path))
+        callees = calls_of(summary) if summary else set()
+        deps[i] = {index_of[defined[usr][0]] for usr in callees
+                   if usr in defined and defined[usr][0] in index_of} - {i}
+    return deps
+
+
+def callee_first(files, summaries, deps):
+    """The indices of `files` in the order to start them: a file after the
+    files it depends on. Files with no summary yet (new files; every file
+    on the first run) come first, in database order: what they define is
+    not known to anyone yet, and what they call is on disk from the last
+    run already. Otherwise database order among the files whose
+    dependencies are placed; a cycle is broken at its file of the lowest
+    index."""
+    has_summary = {i for i, path in enumerate(files) if os.path.realpath(path) in summaries}
+    waiting = {i: set(d) for i, d in deps.items()}
+    dependents = {i: set() for i in deps}
+    for i, d in deps.items():
+        for j in d:
+            dependents[j].add(i)
+    order, placed = [], set()
+
+    def key(i):
+        return (i in has_summary, i)
+
+    ready = sorted((i for i in waiting if not waiting[i]), key=key)
+    while len(order) < len(files):
+        if not ready:
+            ready = [cycle_start(waiting, placed, key)]
+        i = ready.pop(0)
+        if i in placed:
+            continue
+        order.append(i)
+        placed.add(i)
+        for j in dependents[i]:
+            waiting[j].discard(i)
+            if not waiting[j] and j not in placed:
+                ready.append(j)
+        ready.sort(key=key)
+    return order
+
+
+def cycle_start(waiting, placed, key):
+    """Where to break a cycle when every file left waits for another: walk
+    from the first file left along what it waits for until a file comes
+    again; the files from there on are a cycle, and its first one goes."""
+    walk = [min((i for i in waiting if i not in placed), key=key)]
+    while True:
+        step = min(waiting[walk[-1]], key=key)
+        if step in walk:
+            return min(walk[walk.index(step):], key=key)
+        walk.append(step)
+
+
+def changed_facts(before, after):
+    """The USRs whose facts the callers of a run may have missed: facts
+    that differ (or appeared, or went) between what the summaries said
+    before the run and after it. A summary made from other contents of its
+    file than the new one was stale during the run (grpc-leak-tidy checks
+    the hash), so its facts count as absent."""
+    valid_before = {f: s for f, s in before.items()
+                    if f not in after or s.get("hash") == after[f].get("hash")}
+    old, new = definitions(valid_before), definitions(after)
+    return {usr for usr in set(old) | set(new)
+            if old.get(usr, (None, None))[1] != new.get(usr, (None, None))[1]}
+
+
+def to_run_again(files, first, before, after):
+    """The indices of the files (of the first pass `first`) to analyse
+    again: those that call a function whose facts changed during the first
+    pass, unless the file defining it had finished before they started
+    (they saw the new facts)."""
+    changed = changed_facts(before, after)
+    if not changed:
+        return []
+    defined, defined_before = definitions(after), definitions(before)
+    index_of = {os.path.realpath(path): i for i, path in enumerate(files)}
+    again = []
+    for i, path in enumerate(files):
+        if i not in first.results or first.results[i][1] != 0:
+            continue  # not analysed, or failed: a second run does not help
+        summary = after.get(os.path.realpath(path)) or before.get(os.path.realpath(path))
+        if not summary:
+            continue
+        for usr in calls_of(summary) & changed:
+            where = defined.get(usr) or defined_before.get(usr)
+            definer = index_of.get(where[0]) if where else None
+            if definer is not None and definer not in first.finished_before[i]:
+                again.append(i)
+                break
+    return again
+
+
+class Pass:
+    """One pass over some of the files: by index, what each run gave
+    (path, exit code, output, SARIF log) and the files that had finished
+    when it started."""
+
+    def __init__(self):
+        self.results = {}
+        self.finished_before = {}
+
+
+def run_pass(args, tidy, env, files, order, deps, log_dir, touched):
+    """Analyses files[i] for each i of `order`, -j at a time, in that order
+    but for one rule: a file starts once the files it depends on (`deps`)
+    that come before it in the order have finished (the others are where
+    the order broke a cycle). When no file left is ready, a free worker
+    takes the first one left all the same rather than wait (it may miss the
+    facts of a file still running: --two-pass catches that)."""
+    done_pass = Pass()
+    # A terminal gets the progress line; a log gets a line per file only
+    # with --verbose (which also replaces the progress line on a terminal).
+    progress = Progress(sys.stderr, len(order), sys.stderr.isatty() and not args.quiet and not args.verbose)
+    seen_so_far = set()
+    position = {index: place for place, index in enumerate(order)}
+    waits_for = {i: {j for j in deps.get(i, ()) if position.get(j, len(order)) < position[i]}
+                 for i in order}
+    left = list(order)
+    finished = set()
+    running = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        progress.show(0, 0)
+        while left or running:
+            while left and len(running) < max(1, args.jobs):
+                index = next((i for i in left if waits_for[i] <= finished), left[0])
+                left.remove(index)
+                done_pass.finished_before[index] = frozenset(finished)
+                log_path = os.path.join(log_dir, "%05d-%s.sarif" % (index, os.path.basename(files[index])))
+                running[pool.submit(analyse, args, tidy, env, files[index], log_path)] = (index, log_path)
+            done, _ = concurrent.futures.wait(
+                running, timeout=1.0, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                index, log_path = running.pop(future)
+                finished.add(index)
+                path, code, output, seconds = future.result()
+                done_pass.results[index] = (path, code, output, log_path)
+                try:
+                    for result in merge_sarif.read_log(log_path).get("runs", [{}])[0].get("results", []):
+                        if not is_compiler_error(result) and (touched is None or touches(result, touched)):
+                            seen_so_far.add(merge_sarif.result_key(result))
+                except (ValueError, IndexError, AttributeError):
+                    pass
+                if args.verbose and not args.quiet:
+                    state = "ok" if code == 0 else ("timed out" if code is None else "exit %d" % code)
+                    log(args, "[%d/%d] %s (%.1fs, %s)" % (
+                        len(done_pass.results), len(order), display_path(path), seconds, state))
+            progress.show(len(done_pass.results), len(seen_so_far))
+    progress.clear()
+    return done_pass
+
+
 # --- main --------------------------------------------------------------------
 
 def parse_args(argv):
@@ -368,6 +627,15 @@ def parse_args(argv):
                         help="also write the findings as a GitLab Code Quality report (paths relative "
                              "to --relative-to, else the current directory)")
     parser.add_argument("--html", metavar="DIR", help="also write a self-contained HTML report, DIR/index.html")
+    parser.add_argument("--summaries-dir", metavar="DIR",
+                        help="the summaries directory, for grpc-leak-tidy too (default: "
+                             "$GRPC_LEAK_SUMMARIES_DIR, else BUILD/.grpc-leak/summaries; 'off': none)")
+    parser.add_argument("--no-summaries", action="store_true",
+                        help="record and use no summaries (GRPC_LEAK_SUMMARIES_DIR=off); database order")
+    parser.add_argument("--two-pass", action="store_true",
+                        help="analyse again the files that may have missed facts that changed during the run")
+    parser.add_argument("--print-order", action="store_true",
+                        help="print the files in the order they would start (callees first), and stop")
     parser.add_argument("--verbose", action="store_true",
                         help="one line per finished file (on a terminal, instead of the progress line)")
     parser.add_argument("--quiet", action="store_true",
@@ -467,46 +735,44 @@ def main(argv=None):
         print("grpc-leak-ci: error: %s" % err, file=sys.stderr)
         return 2
 
+    directory = summaries_dir(args)
+    before = read_summaries(directory) if directory else {}
+    deps = dependencies(files, before)
+    order = callee_first(files, before, deps)
+    if args.print_order:
+        for index in order:
+            print(display_path(files[index]))
+        return 0
+
+    env = tidy_env(args)
     log_dir = args.keep_logs or tempfile.mkdtemp(prefix="grpc-leak-ci-")
     os.makedirs(log_dir, exist_ok=True)
     merger = merge_sarif.Merger()
     failed = []
+    again = []
     start = time.monotonic()
     log(args, "analysing %d file%s with %d job%s (%s)" % (
         len(files), "" if len(files) == 1 else "s", args.jobs, "" if args.jobs == 1 else "s", tidy))
-    # A terminal gets the progress line; a log gets a line per file only
-    # with --verbose (which also replaces the progress line on a terminal).
-    progress = Progress(sys.stderr, len(files),
-                        sys.stderr.isatty() and not args.quiet and not args.verbose)
-    seen_so_far = set()
+    if args.verbose and directory:
+        known = sum(1 for path in files if os.path.realpath(path) in before)
+        edges = sum(len(d) for d in deps.values())
+        log(args, "callees first: %d of %d file%s summarised in %s, %d dependenc%s" % (
+            known, len(files), "" if len(files) == 1 else "s", display_path(directory),
+            edges, "y" if edges == 1 else "ies"))
+    if args.two_pass and not directory:
+        log(args, "summaries are off: --two-pass has nothing to compare; one pass")
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = {}
-            for index, path in enumerate(files):
-                log_path = os.path.join(log_dir, "%05d-%s.sarif" % (index, os.path.basename(path)))
-                futures[pool.submit(analyse, args, tidy, args.build, path, log_path)] = (index, log_path)
-            results = {}
-            pending = set(futures)
-            progress.show(0, 0)
-            while pending:
-                done, pending = concurrent.futures.wait(
-                    pending, timeout=1.0, return_when=concurrent.futures.FIRST_COMPLETED)
-                for future in done:
-                    index, log_path = futures[future]
-                    path, code, output, seconds = future.result()
-                    results[index] = (path, code, output, log_path)
-                    try:
-                        for result in merge_sarif.read_log(log_path).get("runs", [{}])[0].get("results", []):
-                            if not is_compiler_error(result) and (touched is None or touches(result, touched)):
-                                seen_so_far.add(merge_sarif.result_key(result))
-                    except (ValueError, IndexError, AttributeError):
-                        pass
-                    if args.verbose and not args.quiet:
-                        state = "ok" if code == 0 else ("timed out" if code is None else "exit %d" % code)
-                        log(args, "[%d/%d] %s (%.1fs, %s)" % (
-                            len(results), len(files), display_path(path), seconds, state))
-                progress.show(len(results), len(seen_so_far))
-        progress.clear()
+        first = run_pass(args, tidy, env, files, order, deps, log_dir, touched)
+        results = dict(first.results)
+        if args.two_pass and directory:
+            after = read_summaries(directory)
+            again = to_run_again(files, first, before, after)
+            log(args, "second pass: %d file%s that may have missed facts changed during the first" % (
+                len(again), "" if len(again) == 1 else "s"))
+            if again:
+                second = run_pass(args, tidy, env, files, [i for i in order if i in again],
+                                  dependencies(files, after), log_dir, touched)
+                results.update(second.results)
         for index in sorted(results):
             path, code, output, log_path = results[index]
             uri = "file://" + urllib.parse.quote(os.path.abspath(path))
@@ -564,6 +830,8 @@ def main(argv=None):
         summary += " on changed lines"
     if failed:
         summary += ", %d file%s not analysed" % (len(failed), "" if len(failed) == 1 else "s")
+    if args.two_pass and directory:
+        summary += ", second pass re-ran %d file%s" % (len(again), "" if len(again) == 1 else "s")
     written = [("SARIF", args.sarif), ("Code Quality", args.codequality),
                ("HTML", os.path.join(args.html, "index.html") if args.html else None)]
     if any(path for _, path in written):
