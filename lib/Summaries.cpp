@@ -2,6 +2,7 @@
 
 #include "grpcleak/Summaries.h"
 
+#include "clang/Basic/SourceManager.h"
 #include "clang/Index/USRGeneration.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
@@ -209,9 +210,11 @@ struct SummaryStore::Loaded {
   std::map<std::string, Entry> Files;
   /// USR -> facts (shared with the summary they came from) and the
   /// summary's hash check.
-  llvm::StringMap<std::pair<std::shared_ptr<const FunctionFacts>,
-                            std::shared_ptr<TuSummary>>>
-      ByUsr;
+  /// USR -> the facts of each file that defines it (shared with the
+  /// summary they came from, for its hash check).
+  using Candidate = std::pair<std::shared_ptr<const FunctionFacts>,
+                              std::shared_ptr<TuSummary>>;
+  llvm::StringMap<llvm::SmallVector<Candidate, 1>> ByUsr;
   /// The current hash of each defining file, by path.
   llvm::StringMap<FileState> Sources;
 };
@@ -285,21 +288,41 @@ void SummaryStore::refreshLocked() {
   for (auto &[Path, Entry] : Next->Files) {
     if (!Entry.Summary)
       continue;
-    for (const FunctionFacts &Facts : Entry.Summary->Functions) {
-      // Defined in two source files (two programs of one database, each
-      // with its own `Connect()`): which one a caller gets is unknown.
-      auto [It, Inserted] = Next->ByUsr.try_emplace(
-          Facts.Usr, std::shared_ptr<const FunctionFacts>(Entry.Summary, &Facts),
-          Entry.Summary);
-      if (!Inserted && It->second.second &&
-          It->second.second->File != Entry.Summary->File)
-        It->second = {nullptr, nullptr};
-    }
+    for (const FunctionFacts &Facts : Entry.Summary->Functions)
+      Next->ByUsr[Facts.Usr].push_back(
+          {std::shared_ptr<const FunctionFacts>(Entry.Summary, &Facts),
+           Entry.Summary});
   }
   Current = std::move(Next);
 }
 
-std::shared_ptr<const FunctionFacts> SummaryStore::lookup(llvm::StringRef Usr) {
+/// How many leading path components \p A and \p B share.
+static size_t sharedDirectories(llvm::StringRef A, llvm::StringRef B) {
+  size_t Shared = 0;
+  for (auto I = llvm::sys::path::begin(A), IE = llvm::sys::path::end(A),
+            J = llvm::sys::path::begin(B), JE = llvm::sys::path::end(B);
+       I != IE && J != JE && *I == *J; ++I, ++J)
+    ++Shared;
+  return Shared;
+}
+
+bool SummaryStore::isCurrentLocked(const TuSummary &Summary) {
+  std::optional<FileState> Now = stateOf(Summary.File);
+  if (!Now)
+    return false;
+  FileState &Known = Current->Sources[Summary.File];
+  if (Known.Hash.empty() || Known.Modified != Now->Modified ||
+      Known.Size != Now->Size) {
+    Known = *Now;
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> Buffer =
+        llvm::MemoryBuffer::getFile(Summary.File);
+    Known.Hash = Buffer ? contentHash((*Buffer)->getBuffer()) : "";
+  }
+  return Known.Hash == Summary.Hash;
+}
+
+std::shared_ptr<const FunctionFacts>
+SummaryStore::lookup(llvm::StringRef Usr, llvm::StringRef FromFile) {
   if (Usr.empty())
     return nullptr;
   std::lock_guard<std::mutex> Lock(Mutex);
@@ -309,24 +332,28 @@ std::shared_ptr<const FunctionFacts> SummaryStore::lookup(llvm::StringRef Usr) {
     Dirty = false;
   }
   auto It = Current->ByUsr.find(Usr);
-  if (It == Current->ByUsr.end() || !It->second.first)
+  if (It == Current->ByUsr.end())
     return nullptr;
-  const TuSummary &Summary = *It->second.second;
-  // Stale when the file that made it has changed since.
-  std::optional<FileState> Now = stateOf(Summary.File);
-  if (!Now)
-    return nullptr;
-  FileState &Known = Current->Sources[Summary.File];
-  if (Known.Hash.empty() || Known.Modified != Now->Modified ||
-      Known.Size != Now->Size) {
-    Known = *Now;
-    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> Buffer =
-        llvm::MemoryBuffer::getFile(Summary.File);
-    Known.Hash = Buffer ? contentHash((*Buffer)->getBuffer()) : "";
+  // Stale summaries (their file has changed since) do not count. Of the
+  // current ones, a function defined in several files (two programs of one
+  // database, each with its own `Connect()`) is the one nearest the caller:
+  // the file sharing the most directories with it; a tie is unknown.
+  std::shared_ptr<const FunctionFacts> Best;
+  size_t BestShared = 0;
+  bool Tie = false;
+  for (const Loaded::Candidate &C : It->second) {
+    if (!isCurrentLocked(*C.second))
+      continue;
+    size_t Shared = sharedDirectories(FromFile, C.second->File);
+    if (!Best || Shared > BestShared) {
+      Best = C.first;
+      BestShared = Shared;
+      Tie = false;
+    } else if (Shared == BestShared && C.second->File != Best->File) {
+      Tie = true;
+    }
   }
-  if (Known.Hash != Summary.Hash)
-    return nullptr;
-  return It->second.first;
+  return Tie ? nullptr : Best;
 }
 
 void SummaryStore::invalidate() {
@@ -430,7 +457,13 @@ std::shared_ptr<const FunctionFacts> projectFacts(const FunctionDecl &FD) {
   SummaryStore *Store = summariesFor(FD.getASTContext());
   if (!Store || FD.hasBody())
     return nullptr;
-  return Store->lookup(usrOf(FD));
+  const SourceManager &SM = FD.getASTContext().getSourceManager();
+  llvm::StringRef From;
+  if (OptionalFileEntryRef Main = SM.getFileEntryRefForID(SM.getMainFileID()))
+    From = Main->getName();
+  llvm::SmallString<256> Absolute(From);
+  llvm::sys::fs::make_absolute(Absolute);
+  return Store->lookup(usrOf(FD), Absolute);
 }
 
 } // namespace grpcleak

@@ -117,7 +117,10 @@ public:
 
   /// The facts another TU recorded about the function with USR \p Usr, or
   /// null: none, or the file that defined it has changed since (stale).
-  std::shared_ptr<const FunctionFacts> lookup(llvm::StringRef Usr);
+  /// Defined in several files, it is the one nearest \p FromFile (the
+  /// caller's main file: the most directories in common), or null on a tie.
+  std::shared_ptr<const FunctionFacts> lookup(llvm::StringRef Usr,
+                                              llvm::StringRef FromFile = "");
 
   /// Writes \p Summary as the summary of its TU, atomically. "" on
   /// success, or what went wrong.
@@ -145,6 +148,7 @@ public:
 private:
   struct Loaded;
   void refreshLocked();
+  bool isCurrentLocked(const TuSummary &Summary);
 
   std::string Dir;
   std::mutex Mutex;

@@ -4,7 +4,8 @@
 // stream opener, a release, a drain, a request handler, and look-alikes that
 // do none of it); the summary file's JSON round trip; the store: stale
 // summaries ignored, a corrupt file reported once, a USR defined in two files
-// ignored, a read-only store never writing, and parallel writers never
+// taken from the one nearest the caller (unknown on a tie), a read-only store
+// never writing, and parallel writers never
 // leaving a half file.
 //
 //===----------------------------------------------------------------------===//
@@ -230,7 +231,28 @@ TEST(Summaries, StaleCorruptAndAmbiguous) {
   }
   ASSERT_EQ(Store.write(S.summary("c:@F@Helper#", Other)), "");
   Store.invalidate();
+  // From nowhere in particular (or equally near both): unknown.
   EXPECT_EQ(Store.lookup("c:@F@Helper#"), nullptr);
+  EXPECT_EQ(Store.lookup("c:@F@Helper#", (S.Root + "/main.cc").str()), nullptr);
+  // From a program's own directory: that program's definition.
+  llvm::SmallString<128> Sub(S.Root);
+  llvm::sys::path::append(Sub, "b");
+  ASSERT_FALSE(llvm::sys::fs::create_directories(Sub));
+  llvm::SmallString<128> Nested(Sub);
+  llvm::sys::path::append(Nested, "helpers.cc");
+  {
+    std::error_code EC;
+    llvm::raw_fd_ostream OS(Nested, EC);
+    OS << "// b's helpers\n";
+  }
+  ASSERT_EQ(Store.write(S.summary("c:@F@Nested#", Nested)), "");
+  ASSERT_EQ(Store.write(S.summary("c:@F@Nested#", Other)), "");
+  Store.invalidate();
+  auto Near = Store.lookup("c:@F@Nested#", (Sub + "/main.cc").str());
+  ASSERT_NE(Near, nullptr);
+  EXPECT_EQ(Near->File, Nested.str());
+  // From the root, both are one directory away: unknown.
+  EXPECT_EQ(Store.lookup("c:@F@Nested#", (S.Root + "/main.cc").str()), nullptr);
 }
 
 TEST(Summaries, ReadOnlyStoreNeverWrites) {
