@@ -52,12 +52,7 @@ void BlockingReactionCheck::registerCheckMatchers(MatchFinder *Finder) {
   std::vector<StringRef> NameRefs(Names.begin(), Names.end());
   Finder->addMatcher(
       callExpr(callee(functionDecl(hasAnyName(NameRefs)))).bind("call"), this);
-  Finder->addMatcher(
-      cxxMemberCallExpr(
-          hasArgument(0, hasType(hasCanonicalType(pointsTo(
-                             cxxRecordDecl(hasName("::grpc::ClientContext")))))))
-          .bind("call"),
-      this);
+  Finder->addMatcher(rpcStartCandidate("call"), this);
 }
 
 void BlockingReactionCheck::checkMatch(const MatchFinder::MatchResult &Result) {

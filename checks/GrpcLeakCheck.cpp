@@ -191,6 +191,14 @@ void GrpcLeakCheck::noteSummarisedCalls(
   });
 }
 
+ast_matchers::StatementMatcher GrpcLeakCheck::rpcStartCandidate(StringRef Id) {
+  using namespace ast_matchers;
+  return cxxMemberCallExpr(hasArgument(
+                               0, hasType(hasCanonicalType(pointsTo(cxxRecordDecl(
+                                      hasName("::grpc::ClientContext")))))))
+      .bind(Id);
+}
+
 bool GrpcLeakCheck::isGenerated(SourceLocation Loc,
                                 const SourceManager &SM) const {
   return ::grpcleak::isInGeneratedFile(Loc, SM);

@@ -64,6 +64,11 @@ protected:
   static FixItHint insertStatementBefore(SourceLocation Insert, StringRef Code,
                                          const SourceManager &SM);
 
+  /// A member call whose first argument is a `grpc::ClientContext *`: what
+  /// every generated and generic RPC start looks like (the API model then
+  /// decides), bound to \p Id.
+  static ast_matchers::StatementMatcher rpcStartCandidate(StringRef Id);
+
   /// True if \p Loc is in code nobody edits by hand (generated stubs).
   bool isGenerated(SourceLocation Loc, const SourceManager &SM) const;
 

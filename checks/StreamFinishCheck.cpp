@@ -30,12 +30,7 @@ void StreamFinishCheck::onEndOfTranslationUnit() {
 void StreamFinishCheck::registerCheckMatchers(MatchFinder *Finder) {
   // Every generated and generic stream start takes the context as argument
   // 0; the API model decides the rest.
-  Finder->addMatcher(
-      cxxMemberCallExpr(
-          hasArgument(0, hasType(hasCanonicalType(pointsTo(
-                             cxxRecordDecl(hasName("::grpc::ClientContext")))))))
-          .bind("call"),
-      this);
+  Finder->addMatcher(rpcStartCandidate("call"), this);
 }
 
 void StreamFinishCheck::checkMatch(const MatchFinder::MatchResult &Result) {

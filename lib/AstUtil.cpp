@@ -76,6 +76,14 @@ bool isRefToDecl(const Expr *E, const ValueDecl *D) {
   return false;
 }
 
+bool returnsObject(const ReturnStmt &Return, const ValueDecl *D) {
+  const Expr *Value = stripValue(Return.getRetValue());
+  if (const auto *Construct = llvm::dyn_cast_or_null<CXXConstructExpr>(Value))
+    if (Construct->getNumArgs() >= 1)
+      Value = Construct->getArg(0);
+  return namesObject(Value, D);
+}
+
 bool namesObject(const Expr *E, const ValueDecl *D) {
   if (!E || !D)
     return false;

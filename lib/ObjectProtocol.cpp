@@ -331,15 +331,8 @@ bool releasesServer(const Stmt &S, const ValueDecl &Server) {
     }
     return false;
   }
-  if (const auto *Return = llvm::dyn_cast<ReturnStmt>(&S)) {
-    // `return s;` moves the local out implicitly: the value returned is
-    // constructed from it (a move, or a conversion to a base's holder).
-    const Expr *Value = stripValue(Return->getRetValue());
-    if (const auto *Construct = llvm::dyn_cast_or_null<CXXConstructExpr>(Value))
-      if (Construct->getNumArgs() >= 1)
-        Value = Construct->getArg(0);
-    return namesObject(Value, &Server);
-  }
+  if (const auto *Return = llvm::dyn_cast<ReturnStmt>(&S))
+    return returnsObject(*Return, &Server);
   if (const auto *Assign = llvm::dyn_cast<BinaryOperator>(&S))
     return Assign->isAssignmentOp() && namesObject(Assign->getRHS(), &Server);
   if (const auto *Lambda = llvm::dyn_cast<LambdaExpr>(&S)) {

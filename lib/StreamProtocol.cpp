@@ -222,13 +222,8 @@ bool StreamProtocolAnalysis::handsOn(const Stmt &S, const ValueDecl &Holder,
         return true; // wrapped by an object (a guard), or moved into one
     return false;
   }
-  if (const auto *Return = llvm::dyn_cast<ReturnStmt>(&S)) {
-    const Expr *Value = stripValue(Return->getRetValue());
-    if (const auto *Construct = llvm::dyn_cast_or_null<CXXConstructExpr>(Value))
-      if (Construct->getNumArgs() >= 1)
-        Value = Construct->getArg(0);
-    return namesObject(Value, &Holder);
-  }
+  if (const auto *Return = llvm::dyn_cast<ReturnStmt>(&S))
+    return returnsObject(*Return, &Holder);
   if (const auto *Assign = llvm::dyn_cast<BinaryOperator>(&S))
     return Assign->isAssignmentOp() && namesObject(Assign->getRHS(), &Holder);
   if (const auto *Decl = llvm::dyn_cast<DeclStmt>(&S)) {

@@ -33,6 +33,11 @@ bool isRefToDecl(const clang::Expr *E, const clang::ValueDecl *D);
 /// operator (`!ptr`).
 bool namesObject(const clang::Expr *E, const clang::ValueDecl *D);
 
+/// True if \p Return returns \p D: `return s;` moves a local out implicitly,
+/// so the value returned is constructed from it (a move, or a conversion to
+/// a base's holder).
+bool returnsObject(const clang::ReturnStmt &Return, const clang::ValueDecl *D);
+
 /// The variable \p E refers to, if it is a plain reference to one.
 const clang::VarDecl *referencedVar(const clang::Expr *E);
 
