@@ -4,6 +4,7 @@
 #include "grpcleak/AstUtil.h"
 #include "grpcleak/CallbackThreads.h"
 #include "grpcleak/Compat.h"
+#include "grpcleak/Summaries.h"
 
 #include "clang/AST/ExprCXX.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
@@ -53,13 +54,22 @@ void BlockingReactionCheck::registerCheckMatchers(MatchFinder *Finder) {
   Finder->addMatcher(
       callExpr(callee(functionDecl(hasAnyName(NameRefs)))).bind("call"), this);
   Finder->addMatcher(rpcStartCandidate("call"), this);
+  // A function of another file, which its summary may say blocks.
+  Finder->addMatcher(
+      callExpr(callee(functionDecl(unless(isDefinition()),
+                                   unless(isExpansionInSystemHeader()))))
+          .bind("elsewhere"),
+      this);
 }
 
 void BlockingReactionCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   const auto *Call = Result.Nodes.getNodeAs<CallExpr>("call");
   ASTContext &Ctx = *Result.Context;
-  if (!Call)
-    return;
+  if (!Call) {
+    Call = Result.Nodes.getNodeAs<CallExpr>("elsewhere");
+    if (!Call || !::grpcleak::summariesFor(Ctx))
+      return;
+  }
   std::optional<::grpcleak::BlockingCall> Blocking =
       ::grpcleak::classifyBlockingCall(*Call, Ctx, BlockingFunctionList);
   if (!Blocking)
@@ -107,6 +117,12 @@ void BlockingReactionCheck::checkMatch(const MatchFinder::MatchResult &Result) {
       << Blocking->SyncRpc << Blocking->Callee->getDeclName()
       << static_cast<unsigned>(Entry.Kind) << Where->getDeclName();
 
+  if (Blocking->Kind == ::grpcleak::BlockingKind::Project)
+    if (auto Facts = ::grpcleak::projectFacts(*Blocking->Callee))
+      diag(Call->getExprLoc(),
+           "%0, defined in %1, may block (from the project's summaries)",
+           DiagnosticIDs::Note)
+          << Blocking->Callee << Facts->File;
   for (const Expr *Hop : Path->Hops) {
     if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(Hop))
       diag(Hop->getBeginLoc(), "%0 is constructed here", DiagnosticIDs::Note)

@@ -88,6 +88,12 @@ void StreamFinishCheck::reportUnfinished(
        "stream %0 started by %1 can go out of scope without Finish(); its "
        "final status is lost and the call is cancelled")
       << Holder << Stream.Start.Method;
+  noteSummarisedCalls(
+      Flow.function(), *Holder, nullptr,
+      [](const ::grpcleak::FunctionFacts &F, unsigned I) {
+        return ::grpcleak::FunctionFacts::has(F.FinishesStreamParams, I);
+      },
+      "is given it and does not finish it");
   switch (Path.How) {
   case Exit::Return:
     diag(Path.At->getBeginLoc(), "returns here without calling Finish() on %0",

@@ -308,6 +308,14 @@ bool isClientContextType(QualType T) {
   return RD && hasQualifiedName(RD, "::grpc::ClientContext");
 }
 
+bool isCoreHandleType(QualType T) {
+  if (!T->isPointerType())
+    return false;
+  const auto *Tag = T->getPointeeType()->getAsTagDecl();
+  return Tag && Tag->getIdentifier() &&
+         (Tag->getName().starts_with("grpc_") || Tag->getName().starts_with("gpr_"));
+}
+
 bool isClientContextOwnerType(QualType T) {
   if (T.isNull())
     return false;

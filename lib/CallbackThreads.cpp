@@ -6,6 +6,7 @@
 #include "grpcleak/DeadlineValue.h"
 #include "grpcleak/ObjectProtocol.h"
 #include "grpcleak/Repetition.h"
+#include "grpcleak/Summaries.h"
 #include "grpcleak/TuIndex.h"
 
 #include "clang/AST/DeclCXX.h"
@@ -184,6 +185,10 @@ classifyBlockingCall(const CallExpr &Call, ASTContext &Ctx,
       return std::nullopt;
     return BlockingCall{&Call, FD, Entry.Kind, false};
   }
+  if (!FD->hasBody())
+    if (std::shared_ptr<const FunctionFacts> Facts = projectFacts(*FD))
+      if (Facts->Blocks)
+        return BlockingCall{&Call, FD, BlockingKind::Project, false};
   if (Extra.empty() || !FD->getIdentifier())
     return std::nullopt;
   std::string Qualified = FD->getQualifiedNameAsString();

@@ -200,8 +200,12 @@ ParamEffect HandleLifetimeAnalysis::summarize(const FunctionDecl &FD,
                                               unsigned Index, unsigned Depth) {
   const FunctionDecl *Def = nullptr;
   if (!FD.hasBody(Def) || !Def) {
-    // Defined in another file whose summary we have: what it says.
-    if (std::shared_ptr<const FunctionFacts> Facts = projectFacts(FD))
+    // Defined in another file whose summary we have: what it says (a
+    // summary speaks of the C-core handles it is given, not of other
+    // objects this analysis follows, such as streams).
+    if (std::shared_ptr<const FunctionFacts> Facts = projectFacts(FD);
+        Facts && Index < FD.getNumParams() &&
+        isCoreHandleType(FD.getParamDecl(Index)->getType()))
       return FunctionFacts::has(Facts->ReleasesParams, Index) ? ParamEffect::Releases
              : FunctionFacts::has(Facts->KeepsParams, Index)  ? ParamEffect::Keeps
                                                               : ParamEffect::None;

@@ -3,10 +3,12 @@
 #include "grpcleak/ProjectFacts.h"
 #include "grpcleak/ApiModel.h"
 #include "grpcleak/AstUtil.h"
+#include "grpcleak/CallbackThreads.h"
 #include "grpcleak/DeadlineAnalysis.h"
 #include "grpcleak/HandleLifetime.h"
 #include "grpcleak/ObjectProtocol.h"
 #include "grpcleak/Repetition.h"
+#include "grpcleak/StreamProtocol.h"
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
@@ -90,14 +92,20 @@ private:
   llvm::DenseMap<const FunctionDecl *, bool> Known;
 };
 
-bool isHandleParam(QualType T) {
-  // A C-core handle: a pointer (grpc_channel*, ...) or a struct passed by
-  // pointer (grpc_metadata_array*).
-  if (!T->isPointerType())
-    return false;
-  const auto *Tag = T->getPointeeType()->getAsTagDecl();
-  return Tag && Tag->getIdentifier() &&
-         (Tag->getName().starts_with("grpc_") || Tag->getName().starts_with("gpr_"));
+/// The class \p T points or refers to, directly or through a smart
+/// pointer (`T*`, `T&`, `std::unique_ptr<T>&`, ...), or null.
+const CXXRecordDecl *pointeeClass(QualType T) {
+  T = T.getNonReferenceType();
+  if (T->isPointerType())
+    T = T->getPointeeType();
+  const CXXRecordDecl *RD = T->getAsCXXRecordDecl();
+  if (const auto *Spec = llvm::dyn_cast_or_null<ClassTemplateSpecializationDecl>(RD))
+    if ((hasQualifiedName(Spec, "::std::unique_ptr") ||
+         hasQualifiedName(Spec, "::std::shared_ptr")) &&
+        Spec->getTemplateArgs().size() >= 1 &&
+        Spec->getTemplateArgs()[0].getKind() == TemplateArgument::Type)
+      return Spec->getTemplateArgs()[0].getAsType()->getAsCXXRecordDecl();
+  return RD;
 }
 
 bool isContextParam(QualType T) {
@@ -144,7 +152,7 @@ FunctionFacts factsOf(const FunctionDecl &FD) {
   for (unsigned I = 0, E = FD.getNumParams(); I != E; ++I) {
     const ParmVarDecl &Param = *FD.getParamDecl(I);
     QualType T = Param.getType();
-    if (isHandleParam(T)) {
+    if (isCoreHandleType(T)) {
       switch (Handles.summarize(FD, I)) {
       case ParamEffect::Releases:
         Facts.ReleasesParams.push_back(I);
@@ -170,6 +178,16 @@ FunctionFacts factsOf(const FunctionDecl &FD) {
         Facts.DrainsQueueParams.push_back(I);
       if (mayKeep(FD, Param))
         Facts.KeepsParams.push_back(I);
+    } else if (!isContextParam(T) && pointeeClass(T)) {
+      // An object passed by pointer, reference or smart pointer: a client
+      // stream it may Finish() (any class: the call decides).
+      bool Finishes = anyStatement(FD.getBody(), [&](const Stmt &S) {
+        return callsStreamRole(S, Param, StreamCallRole::Finish);
+      });
+      if (Finishes)
+        Facts.FinishesStreamParams.push_back(I);
+      if (mayKeep(FD, Param))
+        Facts.KeepsParams.push_back(I);
     } else if (isContextParam(T)) {
       if (Deadlines.setsDeadlineOnEveryPath(FD, I))
         Facts.SetsDeadlineParams.push_back(I);
@@ -189,6 +207,14 @@ FunctionFacts factsOf(const FunctionDecl &FD) {
         Facts.KeepsParams.push_back(I);
     }
   }
+
+  // Whether it may block its caller's thread: a blocking call of its own
+  // (not in a lambda it hands on), or of a helper of another file.
+  Facts.Blocks = anyStatement(FD.getBody(), [&](const Stmt &S) {
+    const auto *Call = llvm::dyn_cast<CallExpr>(&S);
+    return Call && enclosingCallable(*Call, Ctx) == &FD &&
+           classifyBlockingCall(*Call, Ctx).has_value();
+  });
 
   // What it calls that this TU does not define (for ordering the TUs).
   anyStatement(FD.getBody(), [&](const Stmt &S) {

@@ -3,6 +3,7 @@
 #include "grpcleak/StreamProtocol.h"
 #include "grpcleak/AstUtil.h"
 #include "grpcleak/ObjectProtocol.h"
+#include "grpcleak/Summaries.h"
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
@@ -209,6 +210,15 @@ bool StreamProtocolAnalysis::handsOn(const Stmt &S, const ValueDecl &Holder,
           !Callee->getParamDecl(Param)->getType()->isReferenceType() &&
           !Callee->getParamDecl(Param)->getType()->isPointerType())
         return true; // a copy of the holder (a shared_ptr) lives on there
+      // Defined in another file: its summary says whether it finishes (or
+      // keeps) the stream it is given; of half-closes it says nothing.
+      if (Role == StreamCallRole::Finish && !Callee->hasBody())
+        if (std::shared_ptr<const FunctionFacts> Facts = projectFacts(*Callee)) {
+          if (FunctionFacts::has(Facts->FinishesStreamParams, Param) ||
+              FunctionFacts::has(Facts->KeepsParams, Param))
+            return true;
+          continue;
+        }
       HandleLifetimeAnalysis &Summaries =
           Role == StreamCallRole::Finish ? Finishes : Closes;
       if (Summaries.summarize(*Callee, Param) != ParamEffect::None)

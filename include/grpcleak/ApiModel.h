@@ -90,6 +90,10 @@ bool isStubFactoryCall(const clang::Expr *E);
 /// True if \p T (after sugar and references) is ::grpc::ClientContext.
 bool isClientContextType(clang::QualType T);
 
+/// True if \p T is a C-core handle passed by pointer: `grpc_channel *`,
+/// `grpc_metadata_array *`, ... (a struct named grpc_* or gpr_*).
+bool isCoreHandleType(clang::QualType T);
+
 /// True if \p T is a std::unique_ptr/std::shared_ptr of ::grpc::ClientContext.
 bool isClientContextOwnerType(clang::QualType T);
 

@@ -45,6 +45,7 @@ enum class BlockingKind {
   Rpc,    ///< the network: a synchronous RPC, stream operation, connectivity
   Server, ///< the server's own calls (Server::Wait, Server::Shutdown)
   User,   ///< one of the user's own blocking functions
+  Project ///< a function of another file whose summary says it blocks
 };
 
 /// A call that blocks its thread.
@@ -64,9 +65,10 @@ bool isNonBlockingTimeout(const clang::Expr *E, clang::ASTContext &Ctx);
 
 /// Classifies \p Call as a blocking call, or returns std::nullopt: a table
 /// entry (unless its timeout argument is non-blocking), a synchronous RPC
-/// start, or one of \p Extra: qualified names of free functions or methods
+/// start, one of \p Extra: qualified names of free functions or methods
 /// (`::ns::Wait`, `::ns::Queue::Pop`; a method also matches when called on an
-/// object of a class derived from its class).
+/// object of a class derived from its class), or a function defined in
+/// another file whose summary (Summaries.h) says it blocks.
 std::optional<BlockingCall>
 classifyBlockingCall(const clang::CallExpr &Call, clang::ASTContext &Ctx,
                      llvm::ArrayRef<std::string> Extra = {});

@@ -73,6 +73,23 @@ void StopQueue(grpc::CompletionQueue *cq) {
   void *tag; bool ok;
   while (cq->Next(&tag, &ok)) {}
 }
+int Drain(grpc::ClientReader<demo::Resp> *feed) {
+  demo::Resp r; int n = 0;
+  while (feed->Read(&r)) ++n;
+  return n;
+}
+bool Consume(std::unique_ptr<grpc::ClientReader<demo::Resp>> &feed) {
+  return feed->Finish().ok();
+}
+bool Ask(demo::Demo::Stub *stub) {
+  grpc::ClientContext ctx;
+  demo::Req q; demo::Resp p;
+  return stub->Unary(&ctx, q, &p).ok();
+}
+void Later(demo::Demo::Stub *stub) {
+  auto ask = [stub] { grpc::ClientContext c; demo::Req q; demo::Resp p; stub->Unary(&c, q, &p); };
+  (void)ask;
+}
 class Front final : public demo::Demo::Service {
 public:
   grpc::Status Unary(grpc::ServerContext *, const demo::Req *, demo::Resp *) override;
@@ -113,6 +130,16 @@ grpc::Status Front::Unary(grpc::ServerContext *, const demo::Req *, demo::Resp *
   FunctionFacts Stop = factsNamed(Ctx, "StopQueue");
   EXPECT_EQ(Stop.ShutsDownQueueParams, (llvm::SmallVector<unsigned, 1>{0}));
   EXPECT_EQ(Stop.DrainsQueueParams, (llvm::SmallVector<unsigned, 1>{0}));
+
+  FunctionFacts Drain = factsNamed(Ctx, "Drain");
+  EXPECT_TRUE(Drain.FinishesStreamParams.empty());
+  EXPECT_TRUE(Drain.KeepsParams.empty());
+  EXPECT_TRUE(Drain.Blocks); // a synchronous stream's Read
+  EXPECT_EQ(factsNamed(Ctx, "Consume").FinishesStreamParams,
+            (llvm::SmallVector<unsigned, 1>{0}));
+  EXPECT_TRUE(factsNamed(Ctx, "Ask").Blocks);
+  EXPECT_FALSE(factsNamed(Ctx, "Later").Blocks); // only in a lambda it makes
+  EXPECT_FALSE(factsNamed(Ctx, "Close").Blocks);
 
   // The definition out of the class is the one a TU records.
   bool SawHandler = false;

@@ -33,3 +33,24 @@ void StopQueue(grpc::CompletionQueue *cq) {
   while (cq->Next(&tag, &ok)) {
   }
 }
+
+int DrainFeed(grpc::ClientReader<demo::Resp> *feed) {
+  demo::Resp resp;
+  int n = 0;
+  while (feed->Read(&resp))
+    ++n;
+  return n;
+}
+
+bool ConsumeFeed(grpc::ClientReader<demo::Resp> *feed) {
+  DrainFeed(feed);
+  return feed->Finish().ok();
+}
+
+bool AwaitBackend(demo::Demo::Stub *stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  demo::Req req;
+  demo::Resp resp;
+  return stub->Unary(&ctx, req, &resp).ok();
+}

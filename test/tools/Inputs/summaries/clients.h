@@ -24,3 +24,9 @@ void CloseCoreChannel(grpc_channel *channel);
 void DescribeCoreChannel(grpc_channel *channel);
 // Shuts a completion queue down and drains it.
 void StopQueue(grpc::CompletionQueue *cq);
+// Reads a feed to its end; does not finish it.
+int DrainFeed(grpc::ClientReader<demo::Resp> *feed);
+// Reads a feed to its end and finishes it.
+bool ConsumeFeed(grpc::ClientReader<demo::Resp> *feed);
+// Waits until the backend answers a ping (a synchronous call).
+bool AwaitBackend(demo::Demo::Stub *stub);

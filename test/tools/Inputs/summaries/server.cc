@@ -88,3 +88,39 @@ void QueueStopped() {
   grpc::CompletionQueue cq;
   StopQueue(&cq);
 }
+
+// Drained by a helper that does not finish it: the status is lost.
+int FeedDrained(demo::Demo::Stub *stub) {
+  grpc::ClientContext ctx;
+  WithDeadline(&ctx, std::chrono::seconds(2));
+  demo::Req req;
+  auto reader = stub->ServerStream(&ctx, req);
+  return DrainFeed(reader.get());
+}
+
+// Finished by a helper: no finding.
+bool FeedConsumed(demo::Demo::Stub *stub) {
+  grpc::ClientContext ctx;
+  WithDeadline(&ctx, std::chrono::seconds(2));
+  demo::Req req;
+  auto reader = stub->ServerStream(&ctx, req);
+  return ConsumeFeed(reader.get());
+}
+
+// A reaction that waits for the backend through a helper.
+class Checker final : public grpc::ServerReadReactor<demo::Req> {
+ public:
+  explicit Checker(demo::Demo::Stub *stub) : stub_(stub) { StartRead(&req_); }
+  void OnReadDone(bool ok) override {
+    if (!ok || !AwaitBackend(stub_)) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    StartRead(&req_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  demo::Demo::Stub *stub_;
+  demo::Req req_;
+};
