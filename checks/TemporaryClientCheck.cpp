@@ -106,25 +106,38 @@ static bool isBuiltOnNewChannel(const Expr &Stub, ASTContext &Ctx) {
   return Call && ::grpcleak::isChannelFactory(Call->getDirectCallee());
 }
 
+bool TemporaryClientCheck::isUserFactory(const FunctionDecl &Callee) const {
+  return !ExtraFactoryList.empty() &&
+         !match(functionDecl(hasAnyName(ExtraFactoryList)), Callee,
+                Callee.getASTContext())
+              .empty();
+}
+
+/// The summary of the function \p E calls (or the constructor it runs), when
+/// that function is defined in another file and makes a new channel.
+static std::shared_ptr<const ::grpcleak::FunctionFacts>
+newChannelFacts(const Expr &E) {
+  const FunctionDecl *Callee = nullptr;
+  if (const auto *Call = llvm::dyn_cast<CallExpr>(&E))
+    Callee = Call->getDirectCallee();
+  else if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(&E))
+    Callee = Construct->getConstructor();
+  if (!Callee || Callee->hasBody())
+    return nullptr;
+  std::shared_ptr<const ::grpcleak::FunctionFacts> Facts =
+      ::grpcleak::projectFacts(*Callee);
+  return Facts && Facts->ReturnsNewChannel ? Facts : nullptr;
+}
+
 bool TemporaryClientCheck::isCreation(const Expr &E) const {
   if (const auto *Call = llvm::dyn_cast<CallExpr>(&E)) {
     const FunctionDecl *Callee = Call->getDirectCallee();
-    if (::grpcleak::isChannelFactory(Callee))
+    if (::grpcleak::isChannelFactory(Callee) ||
+        (Callee && !Callee->hasBody() && isUserFactory(*Callee)))
       return true;
-    if (Callee && !Callee->hasBody() && !ExtraFactoryList.empty() &&
-        !match(functionDecl(hasAnyName(ExtraFactoryList)), *Callee,
-               Callee->getASTContext())
-             .empty())
-      return true;
-    if (Callee && !Callee->hasBody())
-      if (auto Facts = ::grpcleak::projectFacts(*Callee))
-        return Facts->ReturnsNewChannel;
   }
-  if (const auto *Construct = llvm::dyn_cast<CXXConstructExpr>(&E))
-    if (!Construct->getConstructor()->hasBody())
-      if (auto Facts = ::grpcleak::projectFacts(*Construct->getConstructor()))
-        return Facts->ReturnsNewChannel;
-  return IncludeStubs && ::grpcleak::isStubFactoryCall(&E);
+  return newChannelFacts(E) ||
+         (IncludeStubs && ::grpcleak::isStubFactoryCall(&E));
 }
 
 void TemporaryClientCheck::checkMatch(const MatchFinder::MatchResult &Result) {
@@ -134,20 +147,13 @@ void TemporaryClientCheck::checkMatch(const MatchFinder::MatchResult &Result) {
   if (const auto *Elsewhere = Result.Nodes.getNodeAs<Expr>("summary-create")) {
     if (!::grpcleak::summariesFor(*Result.Context))
       return;
-    const FunctionDecl *Callee = nullptr;
-    if (const auto *Call = llvm::dyn_cast<CallExpr>(Elsewhere))
-      Callee = Call->getDirectCallee();
-    else
-      Callee = llvm::cast<CXXConstructExpr>(Elsewhere)->getConstructor();
     // A factory the user named already counts (ExtraChannelFactories).
-    if (!Callee || ::grpcleak::isChannelFactory(Callee) ||
-        (!ExtraFactoryList.empty() &&
-         !match(functionDecl(hasAnyName(ExtraFactoryList)), *Callee,
-                Callee->getASTContext())
-              .empty()))
+    const auto *Call = llvm::dyn_cast<CallExpr>(Elsewhere);
+    const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+    if (Callee && (::grpcleak::isChannelFactory(Callee) || isUserFactory(*Callee)))
       return;
-    Facts = ::grpcleak::projectFacts(*Callee);
-    if (!Facts || !Facts->ReturnsNewChannel)
+    Facts = newChannelFacts(*Elsewhere);
+    if (!Facts)
       return;
     Creation = Elsewhere;
   } else if (Creation) {

@@ -34,6 +34,8 @@ protected:
 private:
   /// True if \p E is one of the creations this check looks for.
   bool isCreation(const Expr &E) const;
+  /// True if \p Callee is one of ExtraChannelFactories.
+  bool isUserFactory(const FunctionDecl &Callee) const;
   void notePath(const ::grpcleak::RepeatedCreation &Found, bool IsStub);
 
   const ::grpcleak::RepeatKind Kind;
